@@ -61,6 +61,8 @@ export const ENV_VARS = {
   SCOPEWATCH_API_HOST: 'api.host',
   SCOPEWATCH_API_PORT: 'api.port',
   SCOPEWATCH_API_KEYS: 'api.keys',
+  SCOPEWATCH_API_URL: 'client.apiUrl',
+  SCOPEWATCH_API_KEY: 'client.apiKey',
 } as const;
 
 export type EnvVarName = keyof typeof ENV_VARS;
@@ -116,6 +118,13 @@ export const ConfigSchema = z.object({
     port: nonNegativeInt.max(65535).default(8080),
     keys: csv.pipe(z.array(apiKeySpec)).default([]),
   }),
+  /** Where CLI commands that talk to a running API (e.g. `stats`) find it. */
+  client: z
+    .object({
+      apiUrl: z.url().optional(),
+      apiKey: z.string().optional(),
+    })
+    .default({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -168,7 +177,7 @@ export class ConfigError extends Error {
  * (CLI flags, tests) on top. Empty environment values count as unset.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigInput | Tree = {}): Config {
-  const fromEnv: Tree = { clickhouse: {}, kafka: {}, ingest: {}, api: {} };
+  const fromEnv: Tree = { clickhouse: {}, kafka: {}, ingest: {}, api: {}, client: {} };
   for (const [name, dotted] of Object.entries(ENV_VARS)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(fromEnv, dotted, value);

@@ -1,0 +1,111 @@
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Logger } from '../common/logger.js';
+import type { MetricsRegistry } from '../common/metrics.js';
+import type { ClickHouse } from '../sql/client.js';
+import { eventStats } from '../ingest/stats.js';
+import { allowed, authenticate, presentedKey, type ApiKey, type Role } from './auth.js';
+
+/**
+ * The HTTP API. Every /v1 request must carry a scoped key and is audited (who, what, outcome);
+ * inputs are validated with zod and bad input is a 4xx with a readable message, never a 5xx.
+ */
+
+export interface ApiOptions {
+  ch: ClickHouse;
+  keys: readonly ApiKey[];
+  logger: Logger;
+  metrics: MetricsRegistry;
+  /** Extra readiness checks (e.g. the consumer is running); all must pass for /readyz. */
+  readiness?: () => Promise<string | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: ApiKey | null;
+  }
+}
+
+const StatsQuery = z.object({ recent: z.coerce.number().int().min(0).max(1000).default(20) }).strict();
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function requireRole(request: FastifyRequest, roles: readonly Role[]): void {
+  if (!request.apiKey) throw new HttpError(401, 'missing or invalid API key (Authorization: Bearer <key>)');
+  if (!allowed(request.apiKey.role, roles)) {
+    throw new HttpError(403, `role ${request.apiKey.role} may not do this (needs ${roles.join(' or ')})`);
+  }
+}
+
+function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
+    throw new HttpError(400, `invalid query: ${detail}`);
+  }
+  return parsed.data;
+}
+
+export function buildApi(options: ApiOptions): FastifyInstance {
+  const { ch, logger } = options;
+  const audit = logger.child({ component: 'audit' });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const requests = options.metrics.counter('scopewatch_api_requests_total', 'API requests by route and status');
+
+  app.decorateRequest('apiKey', null);
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.apiKey = authenticate(options.keys, presentedKey(request.headers));
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    requests.inc(1, { route, status: String(reply.statusCode) });
+    if (route.startsWith('/v1')) {
+      audit.info('api request', {
+        key_id: request.apiKey?.keyId ?? null,
+        role: request.apiKey?.role ?? null,
+        method: request.method,
+        route,
+        url: request.url,
+        status: reply.statusCode,
+        ip: request.ip,
+      });
+    }
+    done();
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: error.message });
+    const status = (error as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: (error as Error).message });
+    }
+    logger.error('api error', { error });
+    return reply.code(500).send({ error: 'internal error' });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ping = await ch.client.ping();
+    const problem = !ping.success ? 'clickhouse unreachable' : ((await options.readiness?.()) ?? null);
+    if (problem) return reply.code(503).send({ status: 'unavailable', reason: problem });
+    return { status: 'ready' };
+  });
+  app.get('/metrics', (_request, reply) => reply.type('text/plain; version=0.0.4').send(options.metrics.render()));
+
+  app.get('/v1/events/stats', async (request) => {
+    requireRole(request, ['analyst', 'compliance']);
+    const query = parseQuery(StatsQuery, request.query);
+    return eventStats(ch.client, ch.database, query.recent);
+  });
+
+  return app;
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../common/config.js';
+import { createLogger } from '../common/logger.js';
+import { runApi, runDemo, runIngest, runMigrate, runReplay, runStats, runAll } from './commands.js';
+
+/** `scopewatch <command> [flags]` — see README "CLI". */
+
+const USAGE = `usage: scopewatch <command> [flags]
+
+commands:
+  run       all-in-one: local Kafka broker (unless KAFKA_BROKERS), ClickHouse (embedded unless
+            CLICKHOUSE_URL), ingest consumer and API; --demo also produces demo traffic
+  ingest    Kafka consumer → ClickHouse
+  api       HTTP API
+  migrate   apply ClickHouse migrations and exit
+  replay    --input FILE(.jsonl|.jsonl.gz) [--format canonical]: backfill through the same pipeline;
+            prints {"read":…,"written":…,"dlq":…}
+  demo      produce realistic agent traffic (with injected incidents) to the topic
+  stats     what has arrived (per identity, DLQ reasons, recent events) from a running API
+
+common flags:
+  --data-dir DIR         SCOPEWATCH_DATA_DIR (embedded ClickHouse, local broker)
+  --clickhouse-url URL   CLICKHOUSE_URL (server mode)
+  --brokers LIST         KAFKA_BROKERS
+  --topic NAME           SCOPEWATCH_TOPIC
+  --partitions N         SCOPEWATCH_TOPIC_PARTITIONS
+  --port N               SCOPEWATCH_API_PORT
+  --log-level LEVEL      SCOPEWATCH_LOG_LEVEL (debug|info|warn|error)
+`;
+
+const options = {
+  'data-dir': { type: 'string' },
+  'clickhouse-url': { type: 'string' },
+  brokers: { type: 'string' },
+  topic: { type: 'string' },
+  partitions: { type: 'string' },
+  port: { type: 'string' },
+  'log-level': { type: 'string' },
+  input: { type: 'string' },
+  format: { type: 'string' },
+  demo: { type: 'boolean' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  count: { type: 'string' },
+  seed: { type: 'string' },
+  url: { type: 'string' },
+  key: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+/** CLI flags → config overrides (same paths as the environment variables). */
+function overridesFrom(flags: Flags): Record<string, unknown> {
+  const prune = (o: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return {
+    ...prune({ dataDir: flags['data-dir'], logLevel: flags['log-level'] }),
+    clickhouse: prune({ url: flags['clickhouse-url'] }),
+    kafka: prune({ brokers: flags.brokers, topic: flags.topic, partitions: flags.partitions }),
+    api: prune({ port: flags.port }),
+    client: prune({ apiUrl: flags.url, apiKey: flags.key }),
+  };
+}
+
+const commands: Record<string, (config: Config, flags: Flags) => Promise<void>> = {
+  run: runAll,
+  ingest: runIngest,
+  api: runApi,
+  migrate: runMigrate,
+  replay: runReplay,
+  demo: runDemo,
+  stats: runStats,
+};
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const [name] = parsed.positionals;
+  if (parsed.values.help || name === undefined || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined && !parsed.values.help ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env, overridesFrom(parsed.values));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  await command(config, parsed.values);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exit(code);
+  },
+  (error: unknown) => {
+    const logger = createLogger('error');
+    logger.error(error instanceof Error ? error.message : String(error), { name: (error as Error).name });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,209 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { dlqTopicOf, type Config } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import type { IngestMetrics } from '../common/metrics.js';
+import { KafkaDlqSender } from './dlq.js';
+import { BatchFlusher } from './flusher.js';
+import { createPipeline, type FormatAdapter } from './pipeline.js';
+import type { MessageCoordinates } from './rows.js';
+import { ensureTopics } from './topics.js';
+import type { RowSink } from './writer.js';
+
+/**
+ * The Kafka side of ingest. Messages are processed as they arrive and appended to the shared
+ * batch; their offsets are resolved (the consumer's position moves on) but committed only by
+ * the flusher after ClickHouse has the rows. When writes fail, intake pauses so memory stays
+ * bounded while the flusher retries; heartbeats continue, so the group does not rebalance.
+ */
+
+export interface IngestConsumerOptions {
+  config: Config;
+  kafka: Kafka;
+  sink: RowSink;
+  logger: Logger;
+  metrics: IngestMetrics;
+  adapters?: readonly FormatAdapter[];
+  /** Called after every successful flush (the streaming detectors hook in here later). */
+  onFlushed?: (stats: { messages: number; rows: number; dlq: number }) => void;
+}
+
+export interface RunningConsumer {
+  /** Flush what is buffered, commit, leave the group. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves if the consumer crashes for good (kafkajs gave up); the process should exit. */
+  crashed: Promise<Error>;
+  assignment(): ReadonlyMap<string, number[]>;
+}
+
+/** Header that tells the consumer a message's format (issue #3 adds more than `canonical`). */
+export const FORMAT_HEADER = 'format';
+
+function headerString(message: KafkaMessage, name: string): string | undefined {
+  const value = message.headers?.[name];
+  if (value === undefined) return undefined;
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+export async function startIngestConsumer(options: IngestConsumerOptions): Promise<RunningConsumer> {
+  const { config, kafka, logger, metrics } = options;
+  const log = logger.child({ component: 'ingest' });
+  await ensureTopics(kafka, config, log);
+
+  const pipeline = createPipeline({
+    maxMessageBytes: config.ingest.maxMessageBytes,
+    argsMaxBytes: config.ingest.argsMaxBytes,
+    adapters: options.adapters,
+  });
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.kafka.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+    maxWaitTimeInMs: 250,
+    retry: { retries: 10 },
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await Promise.all([consumer.connect(), producer.connect()]);
+
+  const topic = config.kafka.topic;
+  const assigned = new Map<string, number[]>();
+  let paused = false;
+  let stopping = false;
+  let inFlightBatches = 0;
+
+  const pauseIntake = (why: string): void => {
+    if (paused) return;
+    paused = true;
+    metrics.paused.set(1);
+    consumer.pause([{ topic }]);
+    log.warn('intake paused', { why });
+  };
+  const resumeIntake = (): void => {
+    if (!paused || stopping) return;
+    paused = false;
+    metrics.paused.set(0);
+    consumer.resume([{ topic }]);
+    log.info('intake resumed');
+  };
+
+  const flusher = new BatchFlusher({
+    sink: options.sink,
+    dlq: new KafkaDlqSender(producer, dlqTopicOf(config)),
+    // Only partitions still assigned to us: committing a revoked one could move its new owner backwards.
+    commit: async (offsets) => {
+      const owned = offsets.filter((o) => assigned.get(o.topic)?.includes(o.partition) === true);
+      if (owned.length > 0) await consumer.commitOffsets(owned);
+    },
+    limits: {
+      maxRows: config.ingest.maxBatchRows,
+      maxBytes: config.ingest.maxBatchBytes,
+      maxAgeMs: config.ingest.maxBatchAgeMs,
+    },
+    retryPolicy: { initialMs: config.ingest.retryInitialMs, maxMs: config.ingest.retryMaxMs },
+    logger: log,
+    metrics,
+    onDegraded: () => {
+      pauseIntake('writes failing');
+    },
+    onRecovered: resumeIntake,
+  });
+
+  const flush = async (trigger: string, heartbeat?: () => Promise<void>): Promise<void> => {
+    const stats = await flusher.flush(trigger, { heartbeat });
+    if (stats.messages > 0) options.onFlushed?.(stats);
+    // Intake was paused because the batch outgrew its limit while a flush was running.
+    if (!flusher.isDegraded && flusher.pendingBytes < config.ingest.maxBatchBytes * 2) resumeIntake();
+  };
+
+  const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+    if (stopping) return;
+    inFlightBatches += 1;
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale() || stopping) break;
+        const format = headerString(message, FORMAT_HEADER) ?? 'canonical';
+        const coordinates: MessageCoordinates = {
+          origin: 'kafka',
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? '',
+          timestampMs: Number(message.timestamp),
+        };
+        const raw = { key: message.key ?? null, value: message.value, format, coordinates };
+        flusher.add(pipeline(raw), raw);
+        resolveOffset(message.offset);
+      }
+      await heartbeat();
+      const due = flusher.due();
+      if (due === null) return;
+      if (!flusher.isFlushing) {
+        await flush(due, heartbeat);
+      } else if (flusher.pendingBytes >= config.ingest.maxBatchBytes * 2) {
+        // A flush is already running (maybe retrying): stop fetching rather than buffer without bound.
+        pauseIntake('batch over its byte limit while a flush is in progress');
+      }
+    } finally {
+      inFlightBatches -= 1;
+    }
+  };
+
+  // Age-based flushes: eachBatch only runs when messages arrive, so a quiet topic needs a timer.
+  const timer = setInterval(
+    () => {
+      if (stopping || flusher.isFlushing || flusher.due() === null) return;
+      flush('age').catch((error: unknown) => {
+        log.error('background flush failed', { error });
+      });
+    },
+    Math.max(50, Math.floor(config.ingest.maxBatchAgeMs / 2)),
+  );
+  timer.unref();
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    assigned.clear();
+    for (const [t, partitions] of Object.entries(event.payload.memberAssignment)) assigned.set(t, partitions);
+    log.info('partitions assigned', { assignment: event.payload.memberAssignment });
+  });
+
+  let rejectCrash: (error: Error) => void = () => undefined;
+  const crashed = new Promise<Error>((resolve) => {
+    rejectCrash = resolve;
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) rejectCrash(event.payload.error);
+  });
+
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently,
+    eachBatch,
+  });
+
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      stopping = true;
+      clearInterval(timer);
+      consumer.pause([{ topic }]);
+      const deadline = Date.now() + 20_000;
+      while (inFlightBatches > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      try {
+        // Commit before leaving the group: kafkajs' stop() leaves it, after which commits are refused.
+        await flusher.flush('shutdown', { shouldGiveUp: () => Date.now() > deadline });
+      } catch (error) {
+        log.error('final flush failed; unflushed messages will be redelivered', { error });
+      }
+      await consumer.disconnect();
+      await producer.disconnect();
+      log.info('consumer stopped');
+    })();
+    return stopped;
+  };
+
+  return { stop, crashed, assignment: () => assigned };
+}

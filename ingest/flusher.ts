@@ -1,0 +1,199 @@
+import type { Logger } from '../common/logger.js';
+import type { IngestMetrics } from '../common/metrics.js';
+import { dedupToken, dlqHeaders, flushTrigger, PendingBatch, type DlqRecord, type FlushLimits } from './batch.js';
+import type { PipelineResult, RawMessage } from './pipeline.js';
+import { buildErrorRow } from './pipeline.js';
+import { retry, type RetryPolicy } from './retry.js';
+import type { IngestErrorRow } from './rows.js';
+import type { RowSink } from './writer.js';
+
+/**
+ * Owns the batch being built and writes it out, in this order, each step retried until it
+ * succeeds: actions → ingest_errors → DLQ topic → offset commit. Offsets are committed only
+ * after everything before them is durable, so a crash at any point means redelivery, never
+ * loss. Flushes are serialised: commits stay monotonic per partition.
+ */
+
+export interface DlqSender {
+  send(records: DlqRecord[]): Promise<void>;
+}
+
+export type Committer = (offsets: { topic: string; partition: number; offset: string }[]) => Promise<void>;
+
+export interface FlusherOptions {
+  sink: RowSink;
+  dlq: DlqSender | null;
+  commit: Committer | null;
+  limits: FlushLimits;
+  retryPolicy: RetryPolicy;
+  logger: Logger;
+  metrics: IngestMetrics;
+  /** Told when writes start failing (pause intake) and when they work again (resume). */
+  onDegraded?: () => void;
+  onRecovered?: () => void;
+  now?: () => number;
+}
+
+export interface FlushCall {
+  /** Keeps group membership alive while a flush waits on retries inside a Kafka batch. */
+  heartbeat?: () => Promise<void>;
+  /** Stop retrying (e.g. the shutdown deadline passed); the batch is then redelivered later. */
+  shouldGiveUp?: () => boolean;
+}
+
+export interface FlushStats {
+  messages: number;
+  rows: number;
+  dlq: number;
+}
+
+interface MessageRef {
+  key: Buffer | null;
+  value: Buffer | null;
+  format: string;
+  coordinates: RawMessage['coordinates'];
+}
+
+class WrittenBatch extends PendingBatch {
+  /** The message each action row came from, to dead-letter the original bytes if storage refuses the row. */
+  readonly actionSources: MessageRef[] = [];
+
+  override add(result: PipelineResult, message: MessageRef, nowMs: number): void {
+    super.add(result, message, nowMs);
+    if (result.kind === 'ok') for (let i = 0; i < result.rows.length; i++) this.actionSources.push(message);
+  }
+}
+
+export class BatchFlusher {
+  private pending = new WrittenBatch();
+  private running: Promise<FlushStats> | null = null;
+  private degraded = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: FlusherOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  add(result: PipelineResult, message: MessageRef): void {
+    this.pending.add(result, message, this.now());
+    this.options.metrics.pendingMessages.set(this.pending.messages);
+  }
+
+  get pendingMessages(): number {
+    return this.pending.messages;
+  }
+
+  get pendingBytes(): number {
+    return this.pending.bytes;
+  }
+
+  get isFlushing(): boolean {
+    return this.running !== null;
+  }
+
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
+  /** Why the current batch should be flushed now, or null. */
+  due(): string | null {
+    return flushTrigger(
+      { rows: this.pending.messages, bytes: this.pending.bytes, openedAtMs: this.pending.openedAtMs },
+      this.options.limits,
+      this.now(),
+    );
+  }
+
+  /**
+   * Write everything pending so far. Concurrent callers share the flush in progress, then
+   * flush whatever arrived meanwhile, so that when this resolves all earlier messages are in.
+   */
+  async flush(trigger: string, call: FlushCall = {}): Promise<FlushStats> {
+    const total: FlushStats = { messages: 0, rows: 0, dlq: 0 };
+    while (this.running) {
+      const stats = await this.running;
+      total.messages += stats.messages;
+      total.rows += stats.rows;
+      total.dlq += stats.dlq;
+    }
+    if (this.pending.isEmpty) return total;
+    const batch = this.pending;
+    this.pending = new WrittenBatch();
+    this.options.metrics.pendingMessages.set(0);
+    this.running = this.write(batch, call).finally(() => {
+      this.running = null;
+    });
+    const stats = await this.running;
+    this.options.metrics.flushes.inc(1, { trigger });
+    return { messages: total.messages + stats.messages, rows: total.rows + stats.rows, dlq: total.dlq + stats.dlq };
+  }
+
+  private async step<T>(name: string, operation: () => Promise<T>, call: FlushCall): Promise<T> {
+    return retry(operation, this.options.retryPolicy, {
+      isRetryable: () => true,
+      shouldGiveUp: call.shouldGiveUp,
+      onRetry: async (error, attempt, delayMs) => {
+        this.options.metrics.retries.inc(1, { step: name });
+        this.options.logger.warn('write failed, retrying', { step: name, attempt, delayMs, error });
+        if (!this.degraded) {
+          this.degraded = true;
+          this.options.onDegraded?.();
+        }
+        await call.heartbeat?.();
+      },
+    });
+  }
+
+  private async write(batch: WrittenBatch, call: FlushCall): Promise<FlushStats> {
+    const { sink, dlq, commit, logger, metrics } = this.options;
+    const ranges = [...batch.ranges.values()];
+
+    const actions = await this.step(
+      'actions',
+      () => sink.insertActions(batch.actions, dedupToken('actions', ranges)),
+      call,
+    );
+    const errors: IngestErrorRow[] = [...batch.errors];
+    const dlqRecords: DlqRecord[] = [...batch.dlq];
+    for (const { row, reason } of actions.rejected) {
+      const source = batch.actionSources[batch.actions.indexOf(row)];
+      if (!source) continue;
+      const why = `storage rejected the row: ${reason}`;
+      errors.push(buildErrorRow(source, 'storage_rejected', why));
+      dlqRecords.push({
+        key: source.key,
+        value: source.value,
+        headers: dlqHeaders(source.coordinates, source.format, 'storage_rejected', why),
+      });
+    }
+    const written = await this.step('ingest_errors', () => sink.insertErrors(errors, dedupToken('ingest_errors', ranges)), call);
+    for (const { reason } of written.rejected) logger.error('ingest_errors row refused by storage', { reason });
+    if (dlq && dlqRecords.length > 0) await this.step('dlq', () => dlq.send(dlqRecords), call);
+    if (commit) await this.commit(commit, batch);
+
+    if (this.degraded) {
+      this.degraded = false;
+      logger.info('writes recovered');
+      this.options.onRecovered?.();
+    }
+    const rows = batch.actions.length - actions.rejected.length;
+    metrics.messages.inc(batch.messages);
+    metrics.rowsWritten.inc(rows);
+    metrics.dropped.inc(batch.dropped);
+    for (const record of dlqRecords) metrics.dlq.inc(1, { reason: record.headers['scopewatch.reason_code'] ?? '' });
+    return { messages: batch.messages, rows, dlq: dlqRecords.length };
+  }
+
+  /**
+   * A failed commit is not retried forever: the rows are already written, so the worst case is
+   * redelivery (deduplicated downstream), and the next flush commits a later offset anyway.
+   */
+  private async commit(commit: Committer, batch: WrittenBatch): Promise<void> {
+    try {
+      await commit(batch.commitOffsets());
+    } catch (error) {
+      this.options.metrics.commitFailures.inc();
+      this.options.logger.warn('offset commit failed; messages will be redelivered', { error });
+    }
+  }
+}

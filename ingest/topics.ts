@@ -1,0 +1,28 @@
+import type { Kafka } from 'kafkajs';
+import { dlqTopicOf, type Config } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+
+/**
+ * Topics are created explicitly: broker auto-creation races with the first produce on KRaft
+ * and picks the broker's default partition count instead of ours.
+ */
+export async function ensureTopics(kafka: Kafka, config: Config, logger: Logger): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = [config.kafka.topic, dlqTopicOf(config)].filter((t) => !existing.has(t));
+    if (wanted.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: wanted.map((topic) => ({
+        topic,
+        numPartitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+      })),
+    });
+    logger.info('topics created', { topics: wanted, partitions: config.kafka.partitions });
+  } finally {
+    await admin.disconnect();
+  }
+}
