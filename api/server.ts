@@ -57,7 +57,10 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const { ch, logger } = options;
   const audit = logger.child({ component: 'audit' });
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-  const requests = options.metrics.counter('scopewatch_api_requests_total', 'API requests by route and status');
+  const requests = options.metrics.counter(
+    'scopewatch_api_requests_total',
+    'API requests by route and status',
+  );
 
   app.decorateRequest('apiKey', null);
   app.addHook('onRequest', (request, _reply, done) => {
@@ -90,7 +93,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     logger.error('api error', { error });
     return reply.code(500).send({ error: 'internal error' });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no route ${request.method} ${request.url}` }),
+  );
 
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -99,7 +104,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     if (problem) return reply.code(503).send({ status: 'unavailable', reason: problem });
     return { status: 'ready' };
   });
-  app.get('/metrics', (_request, reply) => reply.type('text/plain; version=0.0.4').send(options.metrics.render()));
+  app.get('/metrics', (_request, reply) =>
+    reply.type('text/plain; version=0.0.4').send(options.metrics.render()),
+  );
 
   app.get('/v1/events/stats', async (request) => {
     requireRole(request, ['analyst', 'compliance']);

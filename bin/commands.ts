@@ -36,8 +36,12 @@ async function openStorage(config: Config, logger: Logger): Promise<ClickHouse> 
 }
 
 /** Brokers from config, or a local broker started for this process (the zero-setup path). */
-async function kafkaBrokers(config: Config, logger: Logger): Promise<{ brokers: string[]; local: LocalBroker | null }> {
-  if (config.kafka.brokers && config.kafka.brokers.length > 0) return { brokers: config.kafka.brokers, local: null };
+async function kafkaBrokers(
+  config: Config,
+  logger: Logger,
+): Promise<{ brokers: string[]; local: LocalBroker | null }> {
+  if (config.kafka.brokers && config.kafka.brokers.length > 0)
+    return { brokers: config.kafka.brokers, local: null };
   logger.info('KAFKA_BROKERS not set: starting a local Kafka broker', { version: config.kafka.localVersion });
   const local = await startLocalBroker({
     version: config.kafka.localVersion,
@@ -51,7 +55,9 @@ async function kafkaBrokers(config: Config, logger: Logger): Promise<{ brokers: 
 function requireBrokers(config: Config): string[] {
   const brokers = config.kafka.brokers;
   if (!brokers || brokers.length === 0) {
-    throw new Error('KAFKA_BROKERS (or --brokers) is required for this command; `scopewatch run` starts a local broker');
+    throw new Error(
+      'KAFKA_BROKERS (or --brokers) is required for this command; `scopewatch run` starts a local broker',
+    );
   }
   return brokers;
 }
@@ -139,7 +145,8 @@ async function startDemo(kafka: Kafka, config: Config, flags: Flags, logger: Log
       topic: config.kafka.topic,
       seed: positiveIntFlag(flags.seed, 'seed', 7),
       eventsPerSecond: positiveIntFlag(flags.rate, 'rate', 200),
-      durationMs: flags.duration === undefined ? undefined : positiveIntFlag(flags.duration, 'duration', 1) * 1000,
+      durationMs:
+        flags.duration === undefined ? undefined : positiveIntFlag(flags.duration, 'duration', 1) * 1000,
       maxEvents: flags.count === undefined ? undefined : positiveIntFlag(flags.count, 'count', 1),
       signal,
       logger,
@@ -238,17 +245,26 @@ export async function runDemo(config: Config, flags: Flags): Promise<void> {
 
 /** Renders stats for a terminal: identities table, DLQ reasons, latest events. */
 export function formatStats(stats: EventStats): string {
-  const lines = [`events: ${String(stats.total_events)}`, '', 'identity                        events  tools  sessions  last seen'];
+  const lines = [
+    `events: ${String(stats.total_events)}`,
+    '',
+    'identity                        events  tools  sessions  last seen',
+  ];
   for (const i of stats.identities) {
     lines.push(
       `${i.identity_id.padEnd(30)} ${String(i.events).padStart(7)} ${String(i.tools).padStart(6)} ${String(i.sessions).padStart(9)}  ${i.last_ts}`,
     );
   }
-  lines.push('', `dead-lettered: ${stats.dlq.map((d) => `${d.reason_code}=${String(d.messages)}`).join(' ') || 'none'}`);
+  lines.push(
+    '',
+    `dead-lettered: ${stats.dlq.map((d) => `${d.reason_code}=${String(d.messages)}`).join(' ') || 'none'}`,
+  );
   lines.push('', 'recent events:');
   for (const e of stats.recent) {
     const target = e.target_domain || e.resource_id;
-    lines.push(`  ${e.ts}  ${e.identity_id.padEnd(16)} ${e.action.padEnd(14)} ${e.tool}${target ? ` → ${target}` : ''} (${e.outcome})`);
+    lines.push(
+      `  ${e.ts}  ${e.identity_id.padEnd(16)} ${e.action.padEnd(14)} ${e.tool}${target ? ` → ${target}` : ''} (${e.outcome})`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -260,10 +276,14 @@ export async function runStats(config: Config, flags: Flags): Promise<void> {
     try {
       key = readFileSync(localKeyFile(config), 'utf8').trim();
     } catch {
-      throw new Error(`no API key: pass --key, set SCOPEWATCH_API_KEY, or run \`scopewatch run\` (writes ${localKeyFile(config)})`);
+      throw new Error(
+        `no API key: pass --key, set SCOPEWATCH_API_KEY, or run \`scopewatch run\` (writes ${localKeyFile(config)})`,
+      );
     }
   }
-  const response = await fetch(new URL('/v1/events/stats', url), { headers: { authorization: `Bearer ${key}` } });
+  const response = await fetch(new URL('/v1/events/stats', url), {
+    headers: { authorization: `Bearer ${key}` },
+  });
   const body = (await response.json()) as EventStats | { error: string };
   if (!response.ok || 'error' in body) {
     throw new Error(`API ${String(response.status)}: ${'error' in body ? body.error : response.statusText}`);

@@ -50,7 +50,9 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+export type Flags = ReturnType<
+  typeof parseArgs<{ options: typeof options; allowPositionals: true }>
+>['values'];
 
 /** CLI flags → config overrides (same paths as the environment variables). */
 function overridesFrom(flags: Flags): Record<string, unknown> {

@@ -69,7 +69,10 @@ export type EnvVarName = keyof typeof ENV_VARS;
 
 const apiKeySpec = z
   .string()
-  .regex(/^(analyst|compliance|admin):[A-Za-z0-9_\-.]{16,}$/, 'API keys are "role:secret" with role analyst|compliance|admin and a secret of 16+ characters [A-Za-z0-9_-.]');
+  .regex(
+    /^(analyst|compliance|admin):[A-Za-z0-9_\-.]{16,}$/,
+    'API keys are "role:secret" with role analyst|compliance|admin and a secret of 16+ characters [A-Za-z0-9_-.]',
+  );
 
 export const ConfigSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
@@ -182,7 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     const value = env[name];
     if (value !== undefined && value !== '') setPath(fromEnv, dotted, value);
   }
-  const parsed = ConfigSchema.safeParse(deepMerge(fromEnv, overrides as Tree));
+  const parsed = ConfigSchema.safeParse(deepMerge(fromEnv, overrides));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const dotted = issue.path.join('.');

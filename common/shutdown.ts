@@ -3,7 +3,10 @@
  * while they run exits at once (the operator insisted). Returns a function that triggers the
  * same shutdown programmatically.
  */
-export function onShutdown(handler: (signal: string) => Promise<void>, exit = process.exit): () => Promise<void> {
+export function onShutdown(
+  handler: (signal: string) => Promise<void>,
+  exit = process.exit,
+): () => Promise<void> {
   let running: Promise<void> | null = null;
   const trigger = (signal: string): Promise<void> => {
     running ??= handler(signal).then(

@@ -42,7 +42,12 @@ export interface DlqRecord {
   headers: Record<string, string>;
 }
 
-export function dlqHeaders(coordinates: MessageCoordinates, format: string, reasonCode: string, reason: string) {
+export function dlqHeaders(
+  coordinates: MessageCoordinates,
+  format: string,
+  reasonCode: string,
+  reason: string,
+) {
   return {
     'scopewatch.reason_code': reasonCode,
     'scopewatch.reason': reason,
@@ -99,7 +104,12 @@ export class PendingBatch {
     const offset = BigInt(coordinates.offset);
     const range = this.ranges.get(id);
     if (!range) {
-      this.ranges.set(id, { topic: coordinates.topic, partition: coordinates.partition, first: offset, last: offset });
+      this.ranges.set(id, {
+        topic: coordinates.topic,
+        partition: coordinates.partition,
+        first: offset,
+        last: offset,
+      });
     } else {
       if (offset < range.first) range.first = offset;
       if (offset > range.last) range.last = offset;

@@ -64,25 +64,28 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
     maxWaitTimeInMs: 250,
     retry: { retries: 10 },
   });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await Promise.all([consumer.connect(), producer.connect()]);
 
   const topic = config.kafka.topic;
   const assigned = new Map<string, number[]>();
-  let paused = false;
-  let stopping = false;
-  let inFlightBatches = 0;
+  // Mutable state shared by eachBatch, the timer and stop(): kept in one object so every reader sees writes.
+  const state = { paused: false, stopping: false, inFlightBatches: 0 };
 
   const pauseIntake = (why: string): void => {
-    if (paused) return;
-    paused = true;
+    if (state.paused) return;
+    state.paused = true;
     metrics.paused.set(1);
     consumer.pause([{ topic }]);
     log.warn('intake paused', { why });
   };
   const resumeIntake = (): void => {
-    if (!paused || stopping) return;
-    paused = false;
+    if (!state.paused || state.stopping) return;
+    state.paused = false;
     metrics.paused.set(0);
     consumer.resume([{ topic }]);
     log.info('intake resumed');
@@ -118,11 +121,11 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
   };
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-    if (stopping) return;
-    inFlightBatches += 1;
+    if (state.stopping) return;
+    state.inFlightBatches += 1;
     try {
       for (const message of batch.messages) {
-        if (!isRunning() || isStale() || stopping) break;
+        if (!isRunning() || isStale() || state.stopping) break;
         const format = headerString(message, FORMAT_HEADER) ?? 'canonical';
         const coordinates: MessageCoordinates = {
           origin: 'kafka',
@@ -146,14 +149,14 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
         pauseIntake('batch over its byte limit while a flush is in progress');
       }
     } finally {
-      inFlightBatches -= 1;
+      state.inFlightBatches -= 1;
     }
   };
 
   // Age-based flushes: eachBatch only runs when messages arrive, so a quiet topic needs a timer.
   const timer = setInterval(
     () => {
-      if (stopping || flusher.isFlushing || flusher.due() === null) return;
+      if (state.stopping || flusher.isFlushing || flusher.due() === null) return;
       flush('age').catch((error: unknown) => {
         log.error('background flush failed', { error });
       });
@@ -187,11 +190,11 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      stopping = true;
+      state.stopping = true;
       clearInterval(timer);
       consumer.pause([{ topic }]);
       const deadline = Date.now() + 20_000;
-      while (inFlightBatches > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (state.inFlightBatches > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       try {
         // Commit before leaving the group: kafkajs' stop() leaves it, after which commits are refused.
         await flusher.flush('shutdown', { shouldGiveUp: () => Date.now() > deadline });

@@ -1,6 +1,13 @@
 import type { Logger } from '../common/logger.js';
 import type { IngestMetrics } from '../common/metrics.js';
-import { dedupToken, dlqHeaders, flushTrigger, PendingBatch, type DlqRecord, type FlushLimits } from './batch.js';
+import {
+  dedupToken,
+  dlqHeaders,
+  flushTrigger,
+  PendingBatch,
+  type DlqRecord,
+  type FlushLimits,
+} from './batch.js';
 import type { PipelineResult, RawMessage } from './pipeline.js';
 import { buildErrorRow } from './pipeline.js';
 import { retry, type RetryPolicy } from './retry.js';
@@ -125,7 +132,11 @@ export class BatchFlusher {
     });
     const stats = await this.running;
     this.options.metrics.flushes.inc(1, { trigger });
-    return { messages: total.messages + stats.messages, rows: total.rows + stats.rows, dlq: total.dlq + stats.dlq };
+    return {
+      messages: total.messages + stats.messages,
+      rows: total.rows + stats.rows,
+      dlq: total.dlq + stats.dlq,
+    };
   }
 
   private async step<T>(name: string, operation: () => Promise<T>, call: FlushCall): Promise<T> {
@@ -166,8 +177,13 @@ export class BatchFlusher {
         headers: dlqHeaders(source.coordinates, source.format, 'storage_rejected', why),
       });
     }
-    const written = await this.step('ingest_errors', () => sink.insertErrors(errors, dedupToken('ingest_errors', ranges)), call);
-    for (const { reason } of written.rejected) logger.error('ingest_errors row refused by storage', { reason });
+    const written = await this.step(
+      'ingest_errors',
+      () => sink.insertErrors(errors, dedupToken('ingest_errors', ranges)),
+      call,
+    );
+    for (const { reason } of written.rejected)
+      logger.error('ingest_errors row refused by storage', { reason });
     if (dlq && dlqRecords.length > 0) await this.step('dlq', () => dlq.send(dlqRecords), call);
     if (commit) await this.commit(commit, batch);
 
@@ -180,7 +196,8 @@ export class BatchFlusher {
     metrics.messages.inc(batch.messages);
     metrics.rowsWritten.inc(rows);
     metrics.dropped.inc(batch.dropped);
-    for (const record of dlqRecords) metrics.dlq.inc(1, { reason: record.headers['scopewatch.reason_code'] ?? '' });
+    for (const record of dlqRecords)
+      metrics.dlq.inc(1, { reason: record.headers['scopewatch.reason_code'] ?? '' });
     return { messages: batch.messages, rows, dlq: dlqRecords.length };
   }
 

@@ -73,7 +73,8 @@ export function buildErrorRow(
     raw = JSON.stringify(redacted.value);
   } else {
     const redacted = redactString(bytes.subarray(0, MAX_RAW_CHARS * 4).toString('utf8'));
-    for (const r of redacted.redactions) redactions.push({ path: 'raw', kind: r.kind, fingerprint: r.fingerprint });
+    for (const r of redacted.redactions)
+      redactions.push({ path: 'raw', kind: r.kind, fingerprint: r.fingerprint });
     raw = redacted.text;
   }
   const { coordinates } = message;

@@ -39,8 +39,7 @@ const MAX_FUTURE_MS = 24 * 3600 * 1000;
 const shortText = (max: number) => z.string().min(1).max(max);
 const optionalText = (max: number) => z.string().max(max).optional();
 
-const RFC3339 =
-  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** `ts` as RFC 3339 text or epoch milliseconds, normalised to epoch ms. */
 export const TimestampSchema = z
@@ -51,7 +50,10 @@ export const TimestampSchema = z
   .transform((value, ctx) => {
     const ms = typeof value === 'number' ? value : Date.parse(value);
     if (!Number.isFinite(ms) || ms < MIN_TS_MS || ms > Date.now() + MAX_FUTURE_MS) {
-      ctx.addIssue({ code: 'custom', message: 'timestamp out of range (before 2000 or more than a day ahead)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'timestamp out of range (before 2000 or more than a day ahead)',
+      });
       return z.NEVER;
     }
     return ms;

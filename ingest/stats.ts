@@ -33,12 +33,20 @@ export interface EventStats {
   recent: RecentEvent[];
 }
 
-async function rows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+async function rows<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
   const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
   return rs.json<T>();
 }
 
-export async function eventStats(client: ClickHouseClient, database: string, recentLimit = 20): Promise<EventStats> {
+export async function eventStats(
+  client: ClickHouseClient,
+  database: string,
+  recentLimit = 20,
+): Promise<EventStats> {
   const [identities, dlq, recent] = await Promise.all([
     rows<IdentityCount>(
       client,

@@ -33,7 +33,7 @@ const ROW_REJECTION_TYPES = new Set([
 
 export function classifyInsertError(error: unknown): ErrorClass {
   if (typeof error === 'object' && error !== null && 'type' in error) {
-    const type = (error as { type: unknown }).type;
+    const { type } = error;
     if (typeof type === 'string' && ROW_REJECTION_TYPES.has(type)) return 'rows_rejected';
   }
   return 'retryable';
@@ -68,7 +68,8 @@ export async function insertIsolatingRejects<Row>(
   } catch (error) {
     if (classifyInsertError(error) !== 'rows_rejected') throw error;
     const [only] = rows;
-    if (rows.length === 1 && only !== undefined) return { rejected: [{ row: only, reason: errorMessage(error) }] };
+    if (rows.length === 1 && only !== undefined)
+      return { rejected: [{ row: only, reason: errorMessage(error) }] };
     const middle = Math.ceil(rows.length / 2);
     const left = await insertIsolatingRejects(rows.slice(0, middle), `${token}/l`, insert);
     const right = await insertIsolatingRejects(rows.slice(middle), `${token}/r`, insert);

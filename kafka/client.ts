@@ -15,7 +15,8 @@ function kafkaLogCreator(logger: Logger) {
 function sasl(config: Config): SASLOptions | undefined {
   const { mechanism, username, password } = config.kafka.sasl;
   if (!mechanism) return undefined;
-  if (!username || !password) throw new Error('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+  if (!username || !password)
+    throw new Error('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
   return { mechanism, username, password };
 }
 

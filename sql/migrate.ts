@@ -95,7 +95,7 @@ export async function migrate(
     query: `SELECT version, any(checksum) AS checksum FROM ${database}.schema_migrations GROUP BY version`,
     format: 'JSONEachRow',
   });
-  const applied = new Map((await rs.json<AppliedRow>()).map((row) => [Number(row.version), row.checksum]));
+  const applied = new Map((await rs.json<AppliedRow>()).map((row) => [row.version, row.checksum]));
 
   const result: MigrateResult = { applied: [], alreadyApplied: [] };
   for (const migration of migrations) {
@@ -117,7 +117,9 @@ export async function migrate(
       values: [{ version: migration.version, name: migration.name, checksum: migration.checksum }],
       format: 'JSONEachRow',
       // chdb keeps SET values on the connection: always pass the token, unique here.
-      clickhouse_settings: { insert_deduplication_token: `migration-${String(migration.version)}-${migration.checksum}` },
+      clickhouse_settings: {
+        insert_deduplication_token: `migration-${String(migration.version)}-${migration.checksum}`,
+      },
     });
     logger.info('migration applied', { version: migration.version, name: migration.name });
     result.applied.push(migration.version);

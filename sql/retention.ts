@@ -19,8 +19,13 @@ export function currentTtlDays(engineFull: string): number | null {
   return match?.[1] === undefined ? null : Number(match[1]);
 }
 
-export function ttlStatement(database: string, target: RetentionTarget, current: number | null): string | null {
-  if (target.days === 0) return current === null ? null : `ALTER TABLE ${database}.${target.table} REMOVE TTL`;
+export function ttlStatement(
+  database: string,
+  target: RetentionTarget,
+  current: number | null,
+): string | null {
+  if (target.days === 0)
+    return current === null ? null : `ALTER TABLE ${database}.${target.table} REMOVE TTL`;
   if (current === target.days) return null;
   return `ALTER TABLE ${database}.${target.table} MODIFY TTL toDateTime(${target.column}) + toIntervalDay(${String(target.days)})`;
 }
