@@ -151,7 +151,7 @@ async function startDemo(kafka: Kafka, config: Config, flags: Flags, logger: Log
       signal,
       logger,
     });
-    logger.info('demo traffic finished', result);
+    logger.info('demo traffic finished', { ...result });
     return result;
   } finally {
     await producer.disconnect();

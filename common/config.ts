@@ -12,15 +12,16 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const csv = z
-  .string()
-  .transform((s) =>
+/** A list given as comma-separated text (environment, flags) or as an array (programmatic overrides). */
+const csv = z.union([
+  z.string().transform((s) =>
     s
       .split(',')
       .map((x) => x.trim())
       .filter((x) => x.length > 0),
-  )
-  .pipe(z.array(z.string()));
+  ),
+  z.array(z.string()),
+]);
 
 /** Kafka versions the local broker script knows how to fetch: newest 4.x (default) and 3.9.x. */
 export const LOCAL_KAFKA_VERSIONS = ['4.4.0', '3.9.2'] as const;

@@ -75,6 +75,7 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
   const assigned = new Map<string, number[]>();
   // Mutable state shared by eachBatch, the timer and stop(): kept in one object so every reader sees writes.
   const state = { paused: false, stopping: false, inFlightBatches: 0 };
+  const stopRequested = (): boolean => state.stopping;
 
   const pauseIntake = (why: string): void => {
     if (state.paused) return;
@@ -125,7 +126,8 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
     state.inFlightBatches += 1;
     try {
       for (const message of batch.messages) {
-        if (!isRunning() || isStale() || state.stopping) break;
+        // Re-read on every message: stop() may have been called while this batch was awaiting.
+        if (!isRunning() || isStale() || stopRequested()) break;
         const format = headerString(message, FORMAT_HEADER) ?? 'canonical';
         const coordinates: MessageCoordinates = {
           origin: 'kafka',

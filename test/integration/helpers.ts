@@ -55,7 +55,9 @@ export async function waitFor<T>(
   let last: T = await probe();
   while (!done(last)) {
     if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+      throw new Error(
+        `timed out waiting for ${what}; last value: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
     last = await probe();
   }

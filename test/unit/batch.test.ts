@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dedupToken, flushTrigger, PendingBatch } from '../../ingest/batch.js';
 import type { PipelineResult } from '../../ingest/pipeline.js';
 import { backoffDelay } from '../../ingest/retry.js';
+import { chunkByBytes } from '../../ingest/dlq.js';
 
 const limits = { maxRows: 3, maxBytes: 1000, maxAgeMs: 500 };
 
@@ -84,5 +85,15 @@ describe('retry backoff', () => {
     expect(backoffDelay(1, policy, 0.999)).toBeLessThanOrEqual(100);
     expect(backoffDelay(3, policy, 0)).toBe(200);
     expect(backoffDelay(30, policy, 1)).toBe(1000);
+  });
+});
+
+describe('DLQ send chunks', () => {
+  const record = (bytes: number) => ({ key: null, value: Buffer.alloc(bytes), headers: { r: 'x' } });
+  it('keeps each request under the byte budget, oversized records alone, order preserved', () => {
+    const records = [record(400), record(400), record(400), record(5000), record(10)];
+    const chunks = chunkByBytes(records, 1000);
+    expect(chunks.map((c) => c.map((r) => r.value?.length))).toEqual([[400, 400], [400], [5000], [10]]);
+    expect(chunkByBytes([], 1000)).toEqual([]);
   });
 });
