@@ -16,6 +16,8 @@ import type { RowSink } from './writer.js';
  * bounded while the flusher retries; heartbeats continue, so the group does not rebalance.
  */
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface IngestConsumerOptions {
   config: Config;
   kafka: Kafka;
@@ -114,8 +116,8 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
     onRecovered: resumeIntake,
   });
 
-  const flush = async (trigger: string, heartbeat?: () => Promise<void>): Promise<void> => {
-    const stats = await flusher.flush(trigger, { heartbeat });
+  const flush = async (trigger: string): Promise<void> => {
+    const stats = await flusher.flush(trigger);
     if (stats.messages > 0) options.onFlushed?.(stats);
     // Intake was paused because the batch outgrew its limit while a flush was running.
     if (!flusher.isDegraded && flusher.pendingBytes < config.ingest.maxBatchBytes * 2) resumeIntake();
@@ -142,26 +144,39 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
         resolveOffset(message.offset);
       }
       await heartbeat();
-      const due = flusher.due();
-      if (due === null) return;
-      if (!flusher.isFlushing) {
-        await flush(due, heartbeat);
-      } else if (flusher.pendingBytes >= config.ingest.maxBatchBytes * 2) {
-        // A flush is already running (maybe retrying): stop fetching rather than buffer without bound.
-        pauseIntake('batch over its byte limit while a flush is in progress');
+      if (flusher.due() === null) return;
+      // Double buffering: the previous batch may still be writing while this one filled up.
+      while (flusher.isFlushing) {
+        if (flusher.isDegraded) {
+          // Writes are failing: stop fetching instead of blocking here; the timer flushes later.
+          pauseIntake('writes failing');
+          return;
+        }
+        await Promise.race([flusher.idle(), sleep(1_000)]);
+        await heartbeat();
       }
+      const due = flusher.due();
+      if (due !== null) startFlush(due);
     } finally {
       state.inFlightBatches -= 1;
     }
+  };
+
+  /**
+   * Flushes run in the background so decoding the next batch overlaps the ClickHouse insert of
+   * this one; the flusher serialises them, and they retry until they succeed.
+   */
+  const startFlush = (trigger: string): void => {
+    flush(trigger).catch((error: unknown) => {
+      log.error('flush failed', { error });
+    });
   };
 
   // Age-based flushes: eachBatch only runs when messages arrive, so a quiet topic needs a timer.
   const timer = setInterval(
     () => {
       if (state.stopping || flusher.isFlushing || flusher.due() === null) return;
-      flush('age').catch((error: unknown) => {
-        log.error('background flush failed', { error });
-      });
+      startFlush('age');
     },
     Math.max(50, Math.floor(config.ingest.maxBatchAgeMs / 2)),
   );

@@ -102,6 +102,11 @@ export class BatchFlusher {
     return this.degraded;
   }
 
+  /** Resolves when no flush is running (immediately if none is). Never rejects. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
   /** Why the current batch should be flushed now, or null. */
   due(): string | null {
     return flushTrigger(
