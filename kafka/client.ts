@@ -7,8 +7,12 @@ function kafkaLogCreator(logger: Logger) {
   return () =>
     ({ level, log }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
       const { message, ...fields } = log;
-      if (level === logLevel.ERROR) logger.warn(`kafka: ${message}`, fields);
-      else if (level === logLevel.WARN) logger.debug(`kafka: ${message}`, fields);
+      // kafkajs logs every retriable protocol error response ("Response GroupCoordinator…",
+      // e.g. while a fresh broker loads its coordinators) at ERROR and then retries it; failures
+      // that matter surface as exceptions from the calls themselves.
+      const retried = message.startsWith('Response ');
+      if (level === logLevel.ERROR && !retried) logger.warn(`kafka: ${message}`, fields);
+      else if (level <= logLevel.WARN) logger.debug(`kafka: ${message}`, fields);
     };
 }
 
