@@ -86,15 +86,9 @@ async function startApi(config: Config, ch: ClickHouse, logger: Logger, registry
   return app;
 }
 
-function never(): Promise<void> {
-  return new Promise(() => undefined);
-}
-
-export async function runAll(config: Config, flags: Flags): Promise<void> {
-  const logger = createLogger(config.logLevel);
-  const registry = new MetricsRegistry();
+/** Storage + consumer: the ingest half shared by `run` and `ingest`. */
+async function startIngest(config: Config, brokers: string[], logger: Logger, registry: MetricsRegistry) {
   const metrics = ingestMetrics(registry);
-  const { brokers, local } = await kafkaBrokers(config, logger);
   const ch = await openStorage(config, logger);
   const kafka = createKafka(config, brokers, logger);
   const consumer = await startIngestConsumer({
@@ -104,6 +98,31 @@ export async function runAll(config: Config, flags: Flags): Promise<void> {
     logger,
     metrics,
   });
+  return { ch, kafka, consumer, metrics };
+}
+
+/** A consumer that kafkajs gave up on takes the process down (non-zero exit) so a supervisor restarts it. */
+function exitOnCrash(
+  consumer: { crashed: Promise<Error> },
+  logger: Logger,
+  shutdown: () => Promise<void>,
+): void {
+  void consumer.crashed.then((error) => {
+    logger.error('consumer crashed', { error });
+    process.exitCode = 1;
+    void shutdown();
+  });
+}
+
+function never(): Promise<void> {
+  return new Promise(() => undefined);
+}
+
+export async function runAll(config: Config, flags: Flags): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const registry = new MetricsRegistry();
+  const { brokers, local } = await kafkaBrokers(config, logger);
+  const { ch, kafka, consumer, metrics } = await startIngest(config, brokers, logger, registry);
   const app = await startApi(config, ch, logger, registry);
 
   const demoAbort = new AbortController();
@@ -128,11 +147,7 @@ export async function runAll(config: Config, flags: Flags): Promise<void> {
     await ch.close();
     await local?.stop();
   });
-  void consumer.crashed.then((error) => {
-    logger.error('consumer crashed', { error });
-    process.exitCode = 1;
-    void shutdown();
-  });
+  exitOnCrash(consumer, logger, shutdown);
   await never();
 }
 
@@ -160,30 +175,13 @@ async function startDemo(kafka: Kafka, config: Config, flags: Flags, logger: Log
 
 export async function runIngest(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const registry = new MetricsRegistry();
-  const metrics = ingestMetrics(registry);
-  const ch = await openStorage(config, logger);
-  const kafka = createKafka(config, requireBrokers(config), logger);
-  const consumer = await startIngestConsumer({
-    config,
-    kafka,
-    sink: new ClickHouseRowSink(ch.client, ch.database),
-    logger,
-    metrics,
-    onFlushed: (stats) => {
-      logger.debug('flushed', stats);
-    },
-  });
+  const { ch, consumer } = await startIngest(config, requireBrokers(config), logger, new MetricsRegistry());
   const shutdown = onShutdown(async (signal) => {
     logger.info('shutting down', { signal });
     await consumer.stop();
     await ch.close();
   });
-  void consumer.crashed.then((error) => {
-    logger.error('consumer crashed', { error });
-    process.exitCode = 1;
-    void shutdown();
-  });
+  exitOnCrash(consumer, logger, shutdown);
   await never();
 }
 

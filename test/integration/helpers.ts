@@ -2,7 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../common/config.js';
+import { silentLogger } from '../../common/logger.js';
+import { openClickHouse, type ClickHouse } from '../../sql/client.js';
+import { prepareSchema } from '../../sql/setup.js';
 
 /** Shared plumbing for integration tests: isolated config, producing, waiting, offsets. */
 
@@ -88,4 +92,34 @@ export async function offsetsOf(
 
 export function allCommitted(offsets: { committed: bigint; end: bigint }[]): boolean {
   return offsets.every((o) => o.committed === o.end);
+}
+
+/**
+ * Opens the embedded engine (migrated) for the test file and closes it afterwards. Returns a
+ * getter: the handle exists only once beforeAll has run.
+ */
+export function useClickHouse(config: Config): () => ClickHouse {
+  let ch: ClickHouse | undefined;
+  beforeAll(async () => {
+    ch = await openClickHouse(config);
+    await prepareSchema(ch, config, silentLogger);
+  });
+  afterAll(async () => {
+    await ch?.close();
+  });
+  return () => {
+    if (!ch) throw new Error('ClickHouse is opened in beforeAll');
+    return ch;
+  };
+}
+
+/** First column of the first row as a number (ClickHouse returns 64-bit integers as strings). */
+export async function scalar(
+  ch: ClickHouse,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<number> {
+  const rs = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' });
+  const [row] = await rs.json<Record<string, string | number>>();
+  return Number(Object.values(row ?? {})[0] ?? 0);
 }

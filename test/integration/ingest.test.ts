@@ -1,13 +1,20 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { silentLogger } from '../../common/logger.js';
 import { generateDemoEvents, malformedSamples } from '../../demo/generator.js';
 import { startIngestConsumer } from '../../ingest/consumer.js';
 import { ClickHouseRowSink } from '../../ingest/writer.js';
-import { openClickHouse, type ClickHouse } from '../../sql/client.js';
-import { prepareSchema } from '../../sql/setup.js';
-import { allCommitted, offsetsOf, produceAll, testConfig, testKafka, waitFor } from './helpers.js';
+import {
+  allCommitted,
+  offsetsOf,
+  produceAll,
+  scalar,
+  testConfig,
+  testKafka,
+  useClickHouse,
+  waitFor,
+} from './helpers.js';
 
 /**
  * End to end against a real Kafka broker and the real (embedded) ClickHouse engine:
@@ -59,27 +66,14 @@ function buildMessages(): { messages: Message[]; kinds: Set<string> } {
   return { messages, kinds };
 }
 
-async function scalar(ch: ClickHouse, query: string, params: Record<string, unknown> = {}): Promise<number> {
-  const rs = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' });
-  const [row] = await rs.json<{ n: string | number }>();
-  return Number(row?.n ?? 0);
-}
-
 describe('ingest: Kafka → ClickHouse', () => {
   const brokers = inject('kafkaBrokers');
   const config = testConfig(brokers);
   const kafka = testKafka(brokers);
-  let ch: ClickHouse;
-
-  beforeAll(async () => {
-    ch = await openClickHouse(config);
-    await prepareSchema(ch, config, silentLogger);
-  });
-  afterAll(async () => {
-    await ch.close();
-  });
+  const clickhouse = useClickHouse(config);
 
   it('writes 19,000 valid events once, dead-letters 1,000 bad ones with reasons, and stores no secret', async () => {
+    const ch = clickhouse();
     const { messages, kinds } = buildMessages();
     expect(kinds.size).toBeGreaterThanOrEqual(10);
     expect(messages).toHaveLength(VALID + MALFORMED);
@@ -165,6 +159,7 @@ describe('ingest: Kafka → ClickHouse', () => {
   });
 
   it('works against Kafka 3.9 as well', async () => {
+    const ch = clickhouse();
     const brokers39 = inject('kafkaBrokers39');
     const config39 = { ...config, kafka: { ...testConfig(brokers39).kafka } };
     const kafka39 = testKafka(brokers39);

@@ -1,12 +1,19 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { generateDemoEvents } from '../../demo/generator.js';
 import { startIngestConsumer } from '../../ingest/consumer.js';
 import { ClickHouseRowSink } from '../../ingest/writer.js';
-import { openClickHouse, type ClickHouse } from '../../sql/client.js';
-import { prepareSchema } from '../../sql/setup.js';
-import { allCommitted, offsetsOf, produceAll, testConfig, testKafka, waitFor } from './helpers.js';
+import {
+  allCommitted,
+  offsetsOf,
+  produceAll,
+  scalar,
+  testConfig,
+  testKafka,
+  useClickHouse,
+  waitFor,
+} from './helpers.js';
 
 /**
  * ClickHouse refusing writes for a while. The refusal is real: the table's
@@ -19,26 +26,13 @@ describe('ClickHouse outage', () => {
   const brokers = inject('kafkaBrokers');
   const config = testConfig(brokers);
   const kafka = testKafka(brokers);
-  let ch: ClickHouse;
+  const clickhouse = useClickHouse(config);
 
-  beforeAll(async () => {
-    ch = await openClickHouse(config);
-    await prepareSchema(ch, config, silentLogger);
-  });
-  afterAll(async () => {
-    await ch.close();
-  });
-
-  const distinct = async (): Promise<number> => {
-    const rs = await ch.client.query({
-      query: `SELECT uniqExact(event_id) AS n FROM ${ch.database}.actions`,
-      format: 'JSONEachRow',
-    });
-    const [row] = await rs.json<{ n: string }>();
-    return Number(row?.n);
-  };
+  const distinct = (): Promise<number> =>
+    scalar(clickhouse(), `SELECT uniqExact(event_id) AS n FROM ${clickhouse().database}.actions`);
 
   it('commits nothing past unwritten rows and loses nothing after recovery', async () => {
+    const ch = clickhouse();
     const events = generateDemoEvents({ seed: 3, startMs: Date.now() - 600_000 }, 6_000);
     const messages = events.map((e) => ({ key: e.key, value: JSON.stringify(e.event) }));
     const registry = new MetricsRegistry();

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApi } from '../../api/server.js';
 import { parseApiKeys } from '../../api/auth.js';
 import { silentLogger } from '../../common/logger.js';
@@ -13,22 +13,12 @@ import { generateDemoEvents, malformedSamples } from '../../demo/generator.js';
 import { replayFile } from '../../ingest/replay.js';
 import type { EventStats } from '../../ingest/stats.js';
 import { ClickHouseRowSink } from '../../ingest/writer.js';
-import { openClickHouse, type ClickHouse } from '../../sql/client.js';
-import { prepareSchema } from '../../sql/setup.js';
-import { testConfig } from './helpers.js';
+import { testConfig, useClickHouse } from './helpers.js';
 
 /** File replay through the same pipeline, then the stats API over what arrived (real engine). */
 
 const config = testConfig([]);
-let ch: ClickHouse;
-
-beforeAll(async () => {
-  ch = await openClickHouse(config);
-  await prepareSchema(ch, config, silentLogger);
-});
-afterAll(async () => {
-  await ch.close();
-});
+const clickhouse = useClickHouse(config);
 
 function writeInput(name: string, gzip: boolean): { file: string; valid: number; bad: number } {
   const events = generateDemoEvents({ seed: 21, startMs: Date.now() - 7_200_000 }, 3_000);
@@ -49,6 +39,7 @@ function writeInput(name: string, gzip: boolean): { file: string; valid: number;
 describe('replay', () => {
   it('backfills a .jsonl.gz file, dead-letters bad lines, and is idempotent', async () => {
     const input = writeInput('history.jsonl.gz', true);
+    const ch = clickhouse();
     const run = () =>
       replayFile({
         file: input.file,
@@ -75,7 +66,7 @@ describe('stats API', () => {
   const analyst = 'analyst-key-0123456789abcdef';
   const app = () =>
     buildApi({
-      ch,
+      ch: clickhouse(),
       keys: parseApiKeys([`analyst:${analyst}`]),
       logger: silentLogger,
       metrics: new MetricsRegistry(),
