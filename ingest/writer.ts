@@ -96,6 +96,9 @@ export class ClickHouseRowSink implements RowSink {
         insert_deduplicate: 1,
         input_format_skip_unknown_fields: 0,
         date_time_input_format: 'basic',
+        // Batches are a few MB: splitting them across parser threads costs more than it
+        // saves (measured +25% insert throughput on the embedded engine with it off).
+        input_format_parallel_parsing: 0,
       },
     });
   }
