@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
+import { runAnalyze, runDetect } from './detect-commands.js';
 import { runApi, runDemo, runIngest, runMigrate, runReplay, runStats, runAll } from './commands.js';
 
 /** `scopewatch <command> [flags]` — see README "CLI". */
@@ -16,6 +17,10 @@ commands:
   migrate   apply ClickHouse migrations and exit
   replay    --input FILE(.jsonl|.jsonl.gz) [--format canonical]: backfill through the same pipeline;
             prints {"read":…,"written":…,"dlq":…}
+  analyze   --input FILE [--baseline FILE] [--format F] [--identities FILE] --out findings.jsonl:
+            offline and deterministic: learn the baseline file, judge the input, write findings
+  detect    scheduled detection (node-cron, SCOPEWATCH_DETECT_SCHEDULE) against ClickHouse;
+            catches up from its watermark after downtime
   demo      produce realistic agent traffic (with injected incidents) to the topic
   stats     what has arrived (per identity, DLQ reasons, recent events) from a running API
 
@@ -38,6 +43,9 @@ const options = {
   port: { type: 'string' },
   'log-level': { type: 'string' },
   input: { type: 'string' },
+  baseline: { type: 'string' },
+  out: { type: 'string' },
+  identities: { type: 'string' },
   format: { type: 'string' },
   demo: { type: 'boolean' },
   rate: { type: 'string' },
@@ -60,6 +68,7 @@ function overridesFrom(flags: Flags): Record<string, unknown> {
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   return {
     ...prune({ dataDir: flags['data-dir'], logLevel: flags['log-level'] }),
+    detect: prune({ identitiesFile: flags.identities }),
     clickhouse: prune({ url: flags['clickhouse-url'] }),
     kafka: prune({ brokers: flags.brokers, topic: flags.topic, partitions: flags.partitions }),
     api: prune({ port: flags.port }),
@@ -75,6 +84,8 @@ const commands: Record<string, (config: Config, flags: Flags) => Promise<void>> 
   replay: runReplay,
   demo: runDemo,
   stats: runStats,
+  analyze: runAnalyze,
+  detect: runDetect,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -59,6 +59,9 @@ export const ENV_VARS = {
   SCOPEWATCH_ARGS_MAX_BYTES: 'ingest.argsMaxBytes',
   SCOPEWATCH_RETRY_INITIAL_MS: 'ingest.retryInitialMs',
   SCOPEWATCH_RETRY_MAX_MS: 'ingest.retryMaxMs',
+  SCOPEWATCH_IDENTITIES: 'detect.identitiesFile',
+  SCOPEWATCH_DETECT_SCHEDULE: 'detect.schedule',
+  SCOPEWATCH_DETECT_STREAMING: 'detect.streaming',
   SCOPEWATCH_API_HOST: 'api.host',
   SCOPEWATCH_API_PORT: 'api.port',
   SCOPEWATCH_API_KEYS: 'api.keys',
@@ -116,6 +119,14 @@ export const ConfigSchema = z.object({
     argsMaxBytes: positiveInt.default(8 * 1024),
     retryInitialMs: positiveInt.default(200),
     retryMaxMs: positiveInt.default(10_000),
+  }),
+  detect: z.object({
+    /** Identity registry file (YAML or JSON); unset = no registry, policy detectors that need one stay silent. */
+    identitiesFile: z.string().min(1).optional(),
+    /** node-cron expression of the scheduled (catch-up) detection pass. */
+    schedule: z.string().min(1).default('* * * * *'),
+    /** Judge each ingest batch inline (run/ingest); the scheduled pass still catches up. */
+    streaming: bool.default(true),
   }),
   api: z.object({
     host: z.string().default('127.0.0.1'),
@@ -181,7 +192,7 @@ export class ConfigError extends Error {
  * (CLI flags, tests) on top. Empty environment values count as unset.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigInput | Tree = {}): Config {
-  const fromEnv: Tree = { clickhouse: {}, kafka: {}, ingest: {}, api: {}, client: {} };
+  const fromEnv: Tree = { clickhouse: {}, kafka: {}, ingest: {}, detect: {}, api: {}, client: {} };
   for (const [name, dotted] of Object.entries(ENV_VARS)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(fromEnv, dotted, value);

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import cron from 'node-cron';
+import type { Config } from '../common/config.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import { onShutdown } from '../common/shutdown.js';
+import { analyze } from '../detectors/analyze.js';
+import { parseIdentitiesFile, type IdentityRecord } from '../detectors/registry.js';
+import { DetectionRunner } from '../detectors/runner.js';
+import { DetectionStore } from '../detectors/store.js';
+import { openClickHouse } from '../sql/client.js';
+import { prepareSchema } from '../sql/setup.js';
+import type { Flags } from './scopewatch.js';
+
+/** Detection commands: `analyze` (offline, deterministic) and `detect` (scheduled service). */
+
+export async function loadRegistry(
+  file: string | undefined,
+): Promise<ReadonlyMap<string, IdentityRecord> | null> {
+  if (!file) return null;
+  const records = parseIdentitiesFile(await readFile(file, 'utf8'), file);
+  return new Map(records.map((r) => [r.id, r]));
+}
+
+export async function runAnalyze(config: Config, flags: Flags): Promise<void> {
+  if (!flags.input) throw new Error('analyze needs --input FILE (.jsonl or .jsonl.gz)');
+  if (!flags.out) throw new Error('analyze needs --out FILE (findings, one JSON object per line)');
+  const logger = createLogger(config.logLevel);
+  const result = await analyze({
+    baseline: flags.baseline,
+    input: flags.input,
+    format: flags.format ?? 'canonical',
+    out: flags.out,
+    registry: await loadRegistry(flags.identities ?? config.detect.identitiesFile),
+    logger,
+  });
+  process.stdout.write(
+    `${JSON.stringify({ baseline: result.baseline, input: result.input, findings: result.findings, out: flags.out })}\n`,
+  );
+}
+
+const WATERMARK = 'scheduled';
+/** Events younger than this are left to the next run: inserts still in flight must land first. */
+const SETTLE_MS = 5_000;
+
+/** One scheduled pass: everything ingested since the watermark, then the watermark moves. */
+export async function scheduledPass(
+  runner: DetectionRunner,
+  store: DetectionStore,
+  logger: Logger,
+): Promise<void> {
+  const from = (await store.watermark(WATERMARK)) ?? 0;
+  const to = Date.now() - SETTLE_MS;
+  if (to <= from) return;
+  const result = await runner.judgeIngested(from, to);
+  await store.setWatermark(WATERMARK, to);
+  if (result.events > 0)
+    logger.info('detection pass', { events: result.events, findings: result.findings.length });
+}
+
+/** `detect`: the scheduled path as its own service; catches up after downtime from the watermark. */
+export async function runDetect(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel).child({ component: 'detect' });
+  const ch = await openClickHouse(config);
+  await prepareSchema(ch, config, logger);
+  const store = new DetectionStore(ch.client, ch.database);
+  let registry = await loadRegistry(config.detect.identitiesFile);
+  const runner = new DetectionRunner({ store, logger, registry: () => registry });
+  let running: Promise<void> | null = null;
+  const pass = async (): Promise<void> => {
+    if (running) return; // a slow pass is not overlapped; the next tick catches up
+    running = (async () => {
+      try {
+        registry = await loadRegistry(config.detect.identitiesFile);
+        await scheduledPass(runner, store, logger);
+      } catch (error) {
+        logger.error('detection pass failed; retried on the next tick', { error });
+      } finally {
+        running = null;
+      }
+    })();
+    await running;
+  };
+  await pass();
+  const task = cron.schedule(config.detect.schedule, () => void pass());
+  await new Promise<void>((resolve) => {
+    onShutdown(async () => {
+      await task.stop();
+      if (running) await running;
+      await ch.close();
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,120 @@
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import { ingestMetrics, MetricsRegistry } from '../common/metrics.js';
+import type { FormatAdapter } from '../ingest/pipeline.js';
+import { replayFile, type ReplayResult } from '../ingest/replay.js';
+import { ClickHouseRowSink } from '../ingest/writer.js';
+import { openClickHouse } from '../sql/client.js';
+import { prepareSchema } from '../sql/setup.js';
+import type { Finding } from './findings.js';
+import type { IdentityRecord } from './registry.js';
+import { DetectionRunner } from './runner.js';
+import { DetectionStore } from './store.js';
+
+/**
+ * Offline analysis (`scopewatch analyze`): a throwaway embedded ClickHouse, the baseline file
+ * replayed through the normal ingest pipeline (its materialized views build the baselines;
+ * no findings), then the input file judged by the same runner the scheduled path uses.
+ * Event-time clocks and sorted output make it deterministic: same input, same bytes.
+ */
+
+export interface AnalyzeOptions {
+  baseline?: string;
+  input: string;
+  format: string;
+  out: string;
+  registry: ReadonlyMap<string, IdentityRecord> | null;
+  logger: Logger;
+  adapters?: readonly FormatAdapter[];
+  /** Keep the temporary database (for inspection) instead of deleting it. */
+  keep?: boolean;
+  base?: Partial<Config>;
+}
+
+export interface AnalyzeResult {
+  baseline: ReplayResult;
+  input: ReplayResult;
+  findings: number;
+  dataDir: string;
+}
+
+/** The contract fields first, in contract order, then the evidence extras. */
+export function findingLine(f: Finding): string {
+  return JSON.stringify({
+    finding_id: f.finding_id,
+    detector: f.detector,
+    detector_version: f.detector_version,
+    identity_id: f.identity_id,
+    session: f.session,
+    severity: f.severity,
+    score: f.score,
+    title: f.title,
+    explanation: f.explanation,
+    event_ids: f.event_ids,
+    first_ts: new Date(f.first_ts).toISOString(),
+    last_ts: new Date(f.last_ts).toISOString(),
+    count: f.count,
+    status: f.status,
+    frameworks: f.frameworks,
+    created_at: new Date(f.created_at).toISOString(),
+    subject: f.subject,
+    dedup_key: f.dedup_key,
+    config_hash: f.config_hash,
+    baseline: f.baseline,
+  });
+}
+
+export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'scopewatch-analyze-'));
+  const config = loadConfig({}, { dataDir, logLevel: 'warn' });
+  const ch = await openClickHouse(config);
+  try {
+    await prepareSchema(ch, config, options.logger);
+    const sink = new ClickHouseRowSink(ch.client, ch.database);
+    const metrics = ingestMetrics(new MetricsRegistry());
+    // Distinct names: replay derives coordinates and dedup tokens from the file name.
+    const link = async (file: string, role: string): Promise<string> => {
+      const target = path.join(dataDir, `${role}-${path.basename(file)}`);
+      await symlink(path.resolve(file), target);
+      return target;
+    };
+    const replay = async (file: string): Promise<ReplayResult> =>
+      replayFile({
+        file,
+        format: options.format,
+        config,
+        sink,
+        logger: options.logger,
+        metrics,
+        adapters: options.adapters,
+      });
+    const baseline = options.baseline
+      ? await replay(await link(options.baseline, 'baseline'))
+      : { read: 0, written: 0, dlq: 0 };
+    const inputFile = await link(options.input, 'input');
+    const input = await replay(inputFile);
+    const runner = new DetectionRunner({
+      store: new DetectionStore(ch.client, ch.database),
+      logger: options.logger,
+      registry: () => options.registry,
+      eventTimeClock: true,
+    });
+    const { findings } = await runner.judgeIngested(
+      0,
+      Date.now() + 60_000,
+      `file:${path.basename(inputFile)}`,
+    );
+    const ordered = [...findings].sort(
+      (a, b) =>
+        a.first_ts - b.first_ts || (a.finding_id < b.finding_id ? -1 : a.finding_id > b.finding_id ? 1 : 0),
+    );
+    await writeFile(options.out, ordered.map((f) => `${findingLine(f)}\n`).join(''));
+    return { baseline, input, findings: ordered.length, dataDir };
+  } finally {
+    await ch.close();
+    if (!options.keep) await rm(dataDir, { recursive: true, force: true });
+  }
+}

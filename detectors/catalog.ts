@@ -1,0 +1,29 @@
+import {
+  createDormantReactivationDetector,
+  createRevokedActivityDetector,
+  createUnregisteredDetector,
+} from './rules/lifecycle.js';
+import type { NoveltyConfig } from './rules/novelty.js';
+import { createDeclaredViolationDetector } from './rules/scope-declared-violation.js';
+import { createNewEgressDetector } from './rules/scope-new-egress.js';
+import { createNewResourceDetector } from './rules/scope-new-resource.js';
+import { createNewToolDetector } from './rules/scope-new-tool.js';
+import { createPrivilegeEscalationDetector } from './rules/scope-privilege-escalation.js';
+import type { Detector } from './types.js';
+
+/** Per-detector overrides, keyed by detector id (from configuration). */
+export type DetectorOverrides = Partial<Record<string, Partial<NoveltyConfig>>>;
+
+/** Every detector scopewatch runs, in evaluation order (policy first: they are cheapest). */
+export function createDetectors(overrides: DetectorOverrides = {}): Detector[] {
+  return [
+    createRevokedActivityDetector(),
+    createDeclaredViolationDetector(),
+    createUnregisteredDetector(),
+    createNewToolDetector(overrides['scope.new_tool']),
+    createNewResourceDetector(overrides['scope.new_resource']),
+    createNewEgressDetector(overrides['scope.new_egress']),
+    createPrivilegeEscalationDetector(overrides['scope.privilege_escalation']),
+    createDormantReactivationDetector(overrides['lifecycle.dormant_reactivation']),
+  ];
+}

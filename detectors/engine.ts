@@ -1,0 +1,199 @@
+import type { DetectorEvent } from './event.js';
+import { FindingBook, WITHHELD_STATUSES, type Finding, type FindingBookOptions } from './findings.js';
+import { PeerIndex } from './peers.js';
+import { DAY_MS, IdentityProfile, type BaselineTermRow } from './profile.js';
+import type { IdentityRecord } from './registry.js';
+import { SessionNovelty } from './session.js';
+import { termsOf, type Term, type TermKind } from './terms.js';
+import type { Detector, DetectorContext } from './types.js';
+
+/**
+ * The detection core: events in, findings out, no I/O. Both the streaming path (after each
+ * ingest batch) and the scheduled/offline path feed it the same way: seed it with baseline
+ * aggregates, then give it events in (ts, event_id) order; the same inputs give the same
+ * findings byte for byte.
+ */
+
+export interface EngineOptions extends FindingBookOptions {
+  detectors: readonly Detector[];
+  /** Null when no registry is configured: policy detectors that need one stay silent. */
+  registry: ReadonlyMap<string, IdentityRecord> | null;
+  /** How long "first seen" means first seen, for session co-novelty. */
+  noveltyWindowMs: number;
+  /** A withheld (under-finding) value is learned once seen in this many sessions. */
+  promoteAfterSessions: number;
+  /** Sessions idle this long are forgotten (bounded memory on endless streams). */
+  sessionIdleMs: number;
+  /** Clock for `created_at`; offline runs pass the event time so output is reproducible. */
+  now?: (event: DetectorEvent) => number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'detectors' | 'registry'> = {
+  dedupWindowMs: 7 * DAY_MS,
+  maxCitedEvents: 50,
+  noveltyWindowMs: 30 * DAY_MS,
+  sessionIdleMs: DAY_MS,
+  promoteAfterSessions: Number(process.env.PROMOTE ?? 3),
+};
+
+const SESSION_TERM_KINDS = new Set(['tool', 'resource', 'domain']);
+
+function termKey(term: Term): string {
+  return `${term.kind}\u0000${term.value}`;
+}
+
+export class DetectionEngine {
+  private readonly profiles = new Map<string, IdentityProfile>();
+  private readonly sessions = new Map<string, SessionNovelty>();
+  readonly peers = new PeerIndex();
+  private readonly book: FindingBook;
+  /** identity → terms under an open finding (→ sessions seen in), not learned until triage or recurrence. */
+  private readonly withheld = new Map<string, Map<string, Set<string>>>();
+  /** identity + term excluded by triage: never learned, never promoted. */
+  private readonly permanent = new Set<string>();
+  private readonly now: (event: DetectorEvent) => number;
+  private sweepAt = 0;
+
+  constructor(private readonly options: EngineOptions) {
+    this.book = new FindingBook(options);
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /**
+   * Adds history from the baseline aggregates (before any event is processed for it).
+   * `countPeers`: also count these identities in the peer view (when it was not loaded whole).
+   */
+  seed(rows: Iterable<BaselineTermRow>, countPeers = true): void {
+    for (const row of rows) {
+      const profile = this.profileOf(row.identity_id);
+      const hadIt = profile.recall(row, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) !== undefined;
+      profile.addBaseline(row);
+      if (countPeers && !hadIt) this.peers.add(row.identity_id, row);
+    }
+  }
+
+  /** Creates an identity's profile with no history (known to have none, so it is not reloaded). */
+  touch(identityId: string): void {
+    this.profileOf(identityId);
+  }
+
+  /** Folds an event into the baseline without judging it (history replayed on hydration). */
+  learnOnly(event: DetectorEvent): void {
+    const profile = this.profileOf(event.identity_id);
+    this.learn(event, profile, this.sessionOf(event));
+  }
+
+  /** Terms withheld for good by triage (confirmed incidents). */
+  exclude(identityId: string, term: Term): void {
+    this.withhold(identityId, term);
+    this.withheld.get(identityId)?.set(termKey(term), new Set(['\u0000never']));
+    this.permanent.add(`${identityId}\u0000${termKey(term)}`);
+  }
+
+  /** Previously stored findings, so repeats deduplicate across restarts. */
+  loadFindings(findings: Iterable<Finding>): void {
+    const list = [...findings];
+    this.book.load(list);
+    for (const f of list)
+      if (f.term_kind && WITHHELD_STATUSES.has(f.status))
+        this.withhold(f.identity_id, { kind: f.term_kind as TermKind, value: f.subject });
+  }
+
+  private withhold(identityId: string, term: Term): void {
+    let terms = this.withheld.get(identityId);
+    if (!terms) {
+      terms = new Map();
+      this.withheld.set(identityId, terms);
+    }
+    if (!terms.has(termKey(term))) terms.set(termKey(term), new Set());
+  }
+
+  /**
+   * Whether a term stays out of the baseline for this event. A withheld value that keeps
+   * coming back in `promoteAfterSessions` different sessions is part of the work now: it is
+   * learned (the open finding still cites its first sightings for triage).
+   */
+  private isWithheld(event: DetectorEvent, term: Term): boolean {
+    const sessions = this.withheld.get(event.identity_id)?.get(termKey(term));
+    if (!sessions) return false;
+    if (this.permanent.has(`${event.identity_id}\u0000${termKey(term)}`)) return true;
+    sessions.add(event.session || `t${String(Math.floor(event.ts / this.options.sessionIdleMs))}`);
+    if (sessions.size < this.options.promoteAfterSessions) return true;
+    this.withheld.get(event.identity_id)?.delete(termKey(term));
+    return false;
+  }
+
+  hasProfile(identityId: string): boolean {
+    return this.profiles.has(identityId);
+  }
+
+  private profileOf(identityId: string): IdentityProfile {
+    let profile = this.profiles.get(identityId);
+    if (!profile) {
+      profile = new IdentityProfile(identityId);
+      this.profiles.set(identityId, profile);
+      this.peers.addIdentity(identityId);
+    }
+    return profile;
+  }
+
+  private sessionOf(event: DetectorEvent): SessionNovelty {
+    // Events without a session form one rolling session per identity, bounded by idleness.
+    const key = `${event.identity_id}\u0000${event.session}`;
+    let session = this.sessions.get(key);
+    if (session && event.ts - session.lastTs > this.options.sessionIdleMs && !event.session)
+      session = undefined;
+    if (!session) {
+      session = new SessionNovelty();
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  /** Drops idle sessions now and then; cheap enough to run every simulated hour. */
+  private sweepSessions(ts: number): void {
+    if (ts < this.sweepAt) return;
+    this.sweepAt = ts + 3600_000;
+    for (const [key, session] of this.sessions)
+      if (ts - session.lastTs > this.options.sessionIdleMs) this.sessions.delete(key);
+  }
+
+  /** Judges one event against everything before it, then folds it into the baseline. */
+  process(event: DetectorEvent): Finding[] {
+    this.sweepSessions(event.ts);
+    const profile = this.profileOf(event.identity_id);
+    const session = this.sessionOf(event);
+    const ctx: DetectorContext = {
+      event,
+      profile,
+      identity: this.options.registry?.get(event.identity_id),
+      registryLoaded: this.options.registry !== null,
+      peers: this.peers,
+      session,
+    };
+    const touched: Finding[] = [];
+    for (const detector of this.options.detectors) {
+      const observation = detector.evaluate(ctx);
+      if (!observation) continue;
+      touched.push(this.book.record(detector, event, observation, this.now(event)));
+      if (observation.term) this.withhold(event.identity_id, observation.term);
+    }
+    this.learn(event, profile, session);
+    return touched;
+  }
+
+  private learn(event: DetectorEvent, profile: IdentityProfile, session: SessionNovelty): void {
+    for (const term of termsOf(event)) {
+      const ever = profile.recall(term, event.ts, Number.MAX_SAFE_INTEGER);
+      if (!ever) this.peers.add(event.identity_id, term);
+      if (SESSION_TERM_KINDS.has(term.kind) && !this.recent(profile, term, event.ts))
+        session.add(term, event.ts);
+    }
+    session.lastTs = Math.max(session.lastTs, event.ts);
+    profile.observe(event, (term) => this.isWithheld(event, term));
+  }
+
+  private recent(profile: IdentityProfile, term: Term, ts: number): boolean {
+    return profile.recall(term, ts, this.options.noveltyWindowMs) !== undefined;
+  }
+}

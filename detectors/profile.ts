@@ -1,0 +1,133 @@
+import { compareEvents, type DetectorEvent } from './event.js';
+import { termsOf, toolOfToolResource, type Term, type TermKind } from './terms.js';
+
+/**
+ * What one identity did before the event being judged: per kind of term, when each value was
+ * first and last seen and how often. Built from ClickHouse's baseline aggregates (history) and
+ * then folded forward event by event, so a detector always sees "everything before this event"
+ * and nothing after it. Pure data + arithmetic; no I/O.
+ */
+
+export const DAY_MS = 24 * 3600 * 1000;
+
+export interface TermStats {
+  firstTs: number;
+  lastTs: number;
+  count: number;
+}
+
+/** One row of the baseline aggregates, the unit profiles are loaded from. */
+export interface BaselineTermRow {
+  identity_id: string;
+  kind: TermKind;
+  value: string;
+  first_ts: number;
+  last_ts: number;
+  count: number;
+}
+
+export class IdentityProfile {
+  private readonly terms = new Map<TermKind, Map<string, TermStats>>();
+  /** Per tool: calls that named a resource, and how many different resources they named. */
+  private readonly toolResources = new Map<string, { uses: number; distinct: number }>();
+  /** Per kind: total uses and distinct values. */
+  private readonly totals = new Map<TermKind, { uses: number; distinct: number }>();
+  firstTs: number | null = null;
+  lastTs: number | null = null;
+  events = 0;
+  /** The last event folded in, so late arrivals are recognisable. */
+  private lastEvent: DetectorEvent | null = null;
+
+  constructor(readonly identityId: string) {}
+
+  /** Adds aggregated history (several rows for one value merge: min first, max last, sum count). */
+  addBaseline(row: BaselineTermRow): void {
+    this.merge(row.kind, row.value, { firstTs: row.first_ts, lastTs: row.last_ts, count: row.count });
+    // Every event has exactly one `tool` term, so tool counts are the event counts.
+    if (row.kind === 'tool') {
+      this.events += row.count;
+      this.firstTs = this.firstTs === null ? row.first_ts : Math.min(this.firstTs, row.first_ts);
+      this.lastTs = this.lastTs === null ? row.last_ts : Math.max(this.lastTs, row.last_ts);
+    }
+  }
+
+  /** Folds an event in; `withheld` terms (open findings' subjects) are counted but not learned. */
+  observe(event: DetectorEvent, withheld: (term: Term) => boolean = () => false): void {
+    for (const term of termsOf(event))
+      if (!withheld(term))
+        this.merge(term.kind, term.value, { firstTs: event.ts, lastTs: event.ts, count: 1 });
+    this.events += 1;
+    this.firstTs = this.firstTs === null ? event.ts : Math.min(this.firstTs, event.ts);
+    this.lastTs = this.lastTs === null ? event.ts : Math.max(this.lastTs, event.ts);
+    if (this.lastEvent === null || compareEvents(event, this.lastEvent) > 0) this.lastEvent = event;
+  }
+
+  /** True when `event` sorts before something already folded in (it arrived late). */
+  isLate(event: DetectorEvent): boolean {
+    return this.lastEvent !== null && compareEvents(event, this.lastEvent) < 0;
+  }
+
+  private merge(kind: TermKind, value: string, stats: TermStats): void {
+    let byValue = this.terms.get(kind);
+    if (!byValue) {
+      byValue = new Map();
+      this.terms.set(kind, byValue);
+    }
+    const known = byValue.get(value);
+    if (kind === 'tool_resource') this.countToolResource(value, stats.count, !known);
+    const total = this.totals.get(kind) ?? { uses: 0, distinct: 0 };
+    total.uses += stats.count;
+    if (!known) total.distinct += 1;
+    this.totals.set(kind, total);
+    if (!known) {
+      byValue.set(value, { ...stats });
+      return;
+    }
+    known.firstTs = Math.min(known.firstTs, stats.firstTs);
+    known.lastTs = Math.max(known.lastTs, stats.lastTs);
+    known.count += stats.count;
+  }
+
+  private countToolResource(value: string, uses: number, isNew: boolean): void {
+    const tool = toolOfToolResource(value);
+    const counts = this.toolResources.get(tool) ?? { uses: 0, distinct: 0 };
+    counts.uses += uses;
+    if (isNew) counts.distinct += 1;
+    this.toolResources.set(tool, counts);
+  }
+
+  /**
+   * How often this identity meets something new, as a smoothed rate (Laplace): a support
+   * agent that opens a new ticket id on every call makes "new ticket" unremarkable, a bot
+   * that always deploys to the same three clusters does not.
+   */
+  noveltyRate(kind: 'tool' | 'domain' | 'resource', tool?: string): number {
+    if (kind === 'resource' && tool !== undefined) {
+      const counts = this.toolResources.get(tool);
+      if (counts && counts.uses > 0) return (counts.distinct + 1) / (counts.uses + 2);
+    }
+    const total = this.totals.get(kind) ?? { uses: 0, distinct: 0 };
+    return (total.distinct + 1) / (total.uses + 2);
+  }
+
+  /** Stats of a value if it was seen inside the window ending at `at`. */
+  recall(term: Term, at: number, windowMs: number): TermStats | undefined {
+    const stats = this.terms.get(term.kind)?.get(term.value);
+    if (!stats || stats.lastTs < at - windowMs) return undefined;
+    return stats;
+  }
+
+  /** Values of one kind seen inside the window, most frequent first. */
+  values(kind: TermKind, at: number, windowMs: number): [string, TermStats][] {
+    const byValue = this.terms.get(kind);
+    if (!byValue) return [];
+    return [...byValue.entries()]
+      .filter(([, s]) => s.lastTs >= at - windowMs)
+      .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1));
+  }
+
+  /** Days between the first event and `at`: how long this identity has been observed. */
+  historyDays(at: number): number {
+    return this.firstTs === null ? 0 : Math.max(0, (at - this.firstTs) / DAY_MS);
+  }
+}

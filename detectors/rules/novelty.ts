@@ -1,0 +1,97 @@
+import { impactWeight } from '../impact.js';
+import { DAY_MS, type TermStats } from '../profile.js';
+import type { Term } from '../terms.js';
+import { clamp01, roundScore, type DetectorContext } from '../types.js';
+
+/**
+ * The shared arithmetic of the first-seen detectors. A value is new when the identity did not
+ * use it inside the history window. How much that matters rises with the action's impact, with
+ * other first-seen things earlier in the same session, with a denied/failed outcome (probing),
+ * and falls with how common the value is among the identity's peers.
+ */
+
+export type NoveltyConfig = {
+  /** History window: values not seen for longer are forgotten. */
+  windowDays: number;
+  /** Warm-up: an identity needs this many events… */
+  warmupEvents: number;
+  /** …and this many days of history before its novelty means anything. */
+  warmupDays: number;
+  /** Findings below this score are not raised. */
+  minScore: number;
+};
+
+/** Defaults with overrides applied; absent overrides keep the default. */
+export function noveltyConfig(overrides: Partial<NoveltyConfig> = {}): NoveltyConfig {
+  return {
+    windowDays: overrides.windowDays ?? DEFAULT_NOVELTY.windowDays,
+    warmupEvents: overrides.warmupEvents ?? DEFAULT_NOVELTY.warmupEvents,
+    warmupDays: overrides.warmupDays ?? DEFAULT_NOVELTY.warmupDays,
+    minScore: overrides.minScore ?? DEFAULT_NOVELTY.minScore,
+  };
+}
+
+export const DEFAULT_NOVELTY: NoveltyConfig = {
+  windowDays: 30,
+  warmupEvents: 20,
+  warmupDays: 0,
+  minScore: 0.5,
+};
+
+export function windowMs(config: NoveltyConfig): number {
+  return config.windowDays * DAY_MS;
+}
+
+export function warmedUp(ctx: DetectorContext, config: NoveltyConfig): boolean {
+  const { profile, event } = ctx;
+  return profile.events >= config.warmupEvents && profile.historyDays(event.ts) >= config.warmupDays;
+}
+
+const W = JSON.parse(
+  process.env.W ?? '{"surprise":0.55,"impact":0.2,"session":0.2,"failed":0.1,"peers":0.3}',
+) as Record<'surprise' | 'impact' | 'session' | 'failed' | 'peers', number>;
+
+export interface NoveltyScore {
+  score: number;
+  peerShare: number;
+  sessionNovel: number;
+}
+
+/**
+ * `surprise`: how unexpected any new value of this kind is for this identity (1 − its own
+ * smoothed rate of meeting new values), before context raises or lowers it.
+ */
+export function scoreNovelty(ctx: DetectorContext, term: Term, surprise: number): NoveltyScore {
+  const { event } = ctx;
+  const peerShare = ctx.peers.share(term, event.identity_id, false);
+  const sessionNovel = ctx.session.count;
+  const failed = event.outcome === 'denied' || event.outcome === 'failure' || event.outcome === 'error';
+  const raw =
+    W.surprise * surprise +
+    W.impact * impactWeight(event.action) +
+    W.session * Math.min(1, sessionNovel / 2) +
+    (failed ? W.failed : 0) -
+    W.peers * peerShare;
+  return { score: roundScore(clamp01(raw)), peerShare, sessionNovel };
+}
+
+/** Human phrasing of a list: at most `max` values, then "and N more". */
+export function listValues(values: readonly string[], max = 5): string {
+  if (values.length === 0) return 'none';
+  const shown = values.slice(0, max).map((v) => `\`${v}\``);
+  const more = values.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${String(more)} more` : shown.join(', ');
+}
+
+export function formatDate(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
+}
+
+export function describeStats(stats: TermStats | undefined): string {
+  if (!stats) return 'never';
+  return `${String(stats.count)}× between ${formatDate(stats.firstTs)} and ${formatDate(stats.lastTs)}`;
+}
+
+export function percent(share: number): string {
+  return `${String(Math.round(share * 100))}%`;
+}

@@ -1,0 +1,145 @@
+import type { Logger } from '../common/logger.js';
+import { createDetectors, type DetectorOverrides } from './catalog.js';
+import { DEFAULT_ENGINE_OPTIONS, DetectionEngine, type EngineOptions } from './engine.js';
+import { compareEvents, type DetectorEvent } from './event.js';
+import type { Finding } from './findings.js';
+import { DAY_MS } from './profile.js';
+import type { IdentityRecord } from './registry.js';
+import type { DetectionStore } from './store.js';
+
+/**
+ * The I/O glue around the pure engine. Streaming: `judge(rows)` right after an ingest batch is
+ * in ClickHouse; profiles of identities met for the first time are hydrated from the baseline
+ * aggregates as of their first event in the batch, then kept in memory (Kafka partitions by
+ * identity, so each consumer holds the state of its own partitions). Scheduled: `catchUp`
+ * judges everything ingested since a watermark with a fresh engine. Both hydrate the same way
+ * and judge in (ts, event_id) order, so they produce the same findings (same ids: the id is
+ * derived from the dedup key and the first cited event), and running both over the same
+ * events is idempotent.
+ */
+
+export interface RunnerOptions {
+  store: DetectionStore;
+  logger: Logger;
+  registry: () => ReadonlyMap<string, IdentityRecord> | null;
+  overrides?: DetectorOverrides;
+  engine?: Partial<Omit<EngineOptions, 'detectors' | 'registry'>>;
+  /** Offline runs stamp `created_at` with event time so their output is reproducible. */
+  eventTimeClock?: boolean;
+  /** Identities hydrated per query in scheduled runs. */
+  chunkSize?: number;
+}
+
+export interface JudgeResult {
+  events: number;
+  findings: Finding[];
+}
+
+export class DetectionRunner {
+  private streaming: DetectionEngine | null = null;
+
+  constructor(private readonly options: RunnerOptions) {}
+
+  private async newEngine(peersBefore: number): Promise<DetectionEngine> {
+    const engine = new DetectionEngine({
+      ...DEFAULT_ENGINE_OPTIONS,
+      ...this.options.engine,
+      detectors: createDetectors(this.options.overrides),
+      registry: this.options.registry(),
+      ...(this.options.eventTimeClock ? { now: (e: DetectorEvent) => e.ts } : {}),
+    });
+    const peers = await this.options.store.peerCounts(peersBefore);
+    for (const id of peers.identities) engine.peers.addIdentity(id);
+    for (const h of peers.holders) engine.peers.setHolders(h, h.n);
+    return engine;
+  }
+
+  /** Loads history, triage overrides and live findings for identities the engine has not met. */
+  private async hydrate(engine: DetectionEngine, events: readonly DetectorEvent[]): Promise<void> {
+    const cuts = new Map<string, number>();
+    for (const e of events)
+      if (!engine.hasProfile(e.identity_id))
+        cuts.set(e.identity_id, Math.min(cuts.get(e.identity_id) ?? e.ts, e.ts));
+    if (cuts.size === 0) return;
+    const { store } = this.options;
+    const ids = [...cuts.keys()];
+    const dedupWindow = this.options.engine?.dedupWindowMs ?? DEFAULT_ENGINE_OPTIONS.dedupWindowMs;
+    const [rows, raw, overrides, findings] = await Promise.all([
+      store.baselineRows(cuts),
+      store.eventsBefore(cuts),
+      store.overrides(ids),
+      store.activeFindings(ids, Math.min(...cuts.values()) - Math.max(dedupWindow, DAY_MS)),
+    ]);
+    for (const id of ids) engine.touch(id);
+    engine.seed(rows, false);
+    for (const o of overrides) {
+      if (o.effect === 'exclude') engine.exclude(o.identity_id, o);
+      else
+        engine.seed(
+          [
+            {
+              identity_id: o.identity_id,
+              kind: o.kind,
+              value: o.value,
+              first_ts: 0,
+              last_ts: Number.MAX_SAFE_INTEGER,
+              count: 1,
+            },
+          ],
+          false,
+        );
+    }
+    engine.loadFindings(findings);
+    for (const e of raw) engine.learnOnly(e);
+  }
+
+  private async judgeWith(engine: DetectionEngine, events: DetectorEvent[]): Promise<JudgeResult> {
+    const sorted = [...events].sort(compareEvents);
+    await this.hydrate(engine, sorted);
+    const touched = new Map<string, Finding>();
+    for (const event of sorted) for (const f of engine.process(event)) touched.set(f.finding_id, f);
+    const findings = [...touched.values()].sort((a, b) => (a.finding_id < b.finding_id ? -1 : 1));
+    await this.options.store.saveFindings(findings);
+    return { events: sorted.length, findings };
+  }
+
+  /** Streaming: judge the rows an ingest batch just wrote. */
+  async judge(events: DetectorEvent[]): Promise<JudgeResult> {
+    if (events.length === 0) return { events: 0, findings: [] };
+    this.streaming ??= await this.newEngine(Date.now());
+    return this.judgeWith(this.streaming, events);
+  }
+
+  /** Forget streaming state (e.g. after a rebalance moved identities elsewhere). */
+  reset(): void {
+    this.streaming = null;
+  }
+
+  /**
+   * Scheduled / catch-up: judge every event ingested in (from, to], identities in chunks, each
+   * chunk with its own history. `topic` restricts to one source (offline analysis).
+   */
+  async judgeIngested(from: number, to: number, topic?: string): Promise<JudgeResult> {
+    const { store } = this.options;
+    const work = await store.identitiesIngested(from, to, topic);
+    if (work.length === 0) return { events: 0, findings: [] };
+    const engine = await this.newEngine(Math.min(...work.map((w) => w.min_ts)));
+    const size = this.options.chunkSize ?? 2000;
+    let events = 0;
+    const findings: Finding[] = [];
+    for (let i = 0; i < work.length; i += size) {
+      const ids = work.slice(i, i + size).map((w) => w.identity_id);
+      const result = await this.judgeWith(engine, await store.eventsIngested(ids, from, to, topic));
+      events += result.events;
+      findings.push(...result.findings);
+    }
+    this.options.logger.info('scheduled detection', {
+      from,
+      to,
+      identities: work.length,
+      events,
+      findings: findings.length,
+    });
+    return { events, findings };
+  }
+}

@@ -1,0 +1,74 @@
+import type { DetectorEvent } from './event.js';
+
+/**
+ * The things a baseline remembers per identity. Each event contributes at most one value per
+ * kind; the same extraction feeds the in-memory profile and the ClickHouse materialized view
+ * (`sql/migrations/0004_baselines.sql` mirrors these rules in SQL, and a test keeps them equal).
+ */
+export const TERM_KINDS = [
+  'tool',
+  'resource',
+  'resource_prefix',
+  'tool_resource',
+  'domain',
+  'action',
+  'credential',
+] as const;
+export type TermKind = (typeof TERM_KINDS)[number];
+
+export interface Term {
+  kind: TermKind;
+  value: string;
+}
+
+/** `type:id` when the producer typed the resource, so `repo:acme` and `bucket:acme` stay apart. */
+export function resourceKey(type: string, id: string): string {
+  if (!id) return '';
+  return type ? `${type}:${id}` : id;
+}
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+const FIRST_DELIMITER = /[-_.]/;
+
+/**
+ * The family a resource belongs to, so "a new bucket" can be told apart from "a new kind of
+ * bucket": the part before the first path separator (`acme/api` → `acme/`, `s3 bucket/key` →
+ * `bucket/`, `https://host/path` → `host/`), else before the first word delimiter
+ * (`prod-finance` → `prod-`). Resources without structure have no prefix.
+ */
+export function resourcePrefix(id: string): string {
+  if (!id) return '';
+  const bare = id.replace(SCHEME, '');
+  const slash = bare.indexOf('/');
+  if (slash > 0 && slash < bare.length - 1) return bare.slice(0, slash + 1);
+  const match = FIRST_DELIMITER.exec(bare);
+  if (match && match.index > 0 && match.index < bare.length - 1) return bare.slice(0, match.index + 1);
+  return '';
+}
+
+/** Which resources each tool touched: how often a tool meets new resources is its own baseline. */
+export function toolResourceKey(tool: string, resource: string): string {
+  return `${tool}\u0001${resource}`;
+}
+
+export function toolOfToolResource(value: string): string {
+  const cut = value.indexOf('\u0001');
+  return cut < 0 ? value : value.slice(0, cut);
+}
+
+export function termsOf(event: DetectorEvent): Term[] {
+  const terms: Term[] = [
+    { kind: 'tool', value: event.tool },
+    { kind: 'action', value: event.action },
+  ];
+  if (event.resource_id) {
+    const resource = resourceKey(event.resource_type, event.resource_id);
+    terms.push({ kind: 'resource', value: resource });
+    terms.push({ kind: 'tool_resource', value: toolResourceKey(event.tool, resource) });
+    const prefix = resourcePrefix(event.resource_id);
+    if (prefix) terms.push({ kind: 'resource_prefix', value: resourceKey(event.resource_type, prefix) });
+  }
+  if (event.target_domain) terms.push({ kind: 'domain', value: event.target_domain });
+  if (event.identity_credential) terms.push({ kind: 'credential', value: event.identity_credential });
+  return terms;
+}

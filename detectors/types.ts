@@ -1,0 +1,68 @@
+import type { DetectorEvent } from './event.js';
+import type { IdentityProfile } from './profile.js';
+import type { PeerIndex } from './peers.js';
+import type { IdentityRecord } from './registry.js';
+import type { SessionNovelty } from './session.js';
+import type { Term } from './terms.js';
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Everything a detector may look at when judging one event. All of it describes the past. */
+export interface DetectorContext {
+  event: DetectorEvent;
+  /** The identity's behaviour strictly before `event`. */
+  profile: IdentityProfile;
+  /** The registry entry; undefined when the identity is not registered. */
+  identity: IdentityRecord | undefined;
+  /** False when no registry was loaded at all: "unregistered" then means nothing. */
+  registryLoaded: boolean;
+  peers: PeerIndex;
+  /** First-seen things earlier in the same session (this event's not yet counted). */
+  session: SessionNovelty;
+}
+
+/** What a detector says about one event: a finding to open or to add to. */
+export interface Observation {
+  /** Dedup subject: with identity and detector, the finding's key (e.g. the new tool's name). */
+  subject: string;
+  /**
+   * The baseline term the finding is about (a first-seen tool, resource, domain, action class).
+   * While the finding is open the term is not learned as normal: a suspicious value does not
+   * become baseline just by recurring; triage decides (allow → learned, incident → never).
+   */
+  term?: Term;
+  severity: Severity;
+  score: number;
+  title: string;
+  explanation: string;
+  /** The baseline facts the decision rested on, snapshotted with the finding for evidence. */
+  facts: Record<string, string | number | boolean | string[]>;
+}
+
+export interface Detector {
+  readonly id: string;
+  readonly version: string;
+  /** `behavioural` detectors wait for warm-up; `policy` ones fire from the first event. */
+  readonly kind: 'behavioural' | 'policy';
+  readonly config: Readonly<Record<string, number | string | boolean>>;
+  /** Control ids this kind of finding maps to (OWASP NHI / Agentic Top 10, NIST CSF 2.0). */
+  readonly frameworks: readonly string[];
+  evaluate(ctx: DetectorContext): Observation | null;
+}
+
+export function severityFromScore(score: number): Severity {
+  if (score >= 0.85) return 'critical';
+  if (score >= 0.7) return 'high';
+  if (score >= 0.5) return 'medium';
+  return 'low';
+}
+
+export function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
+}
+
+/** Rounded for stable output: findings must serialise byte-identically run to run. */
+export function roundScore(x: number): number {
+  return Math.round(clamp01(x) * 1000) / 1000;
+}
