@@ -1,10 +1,13 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
 import type { ClickHouse } from '../sql/client.js';
 import { eventStats } from '../ingest/stats.js';
-import { allowed, authenticate, presentedKey, type ApiKey, type Role } from './auth.js';
+import { authenticate, presentedKey, type ApiKey } from './auth.js';
+import { registerFindingRoutes } from './findings-routes.js';
+import { HttpError, parseQuery, requireRole } from './http.js';
+import { DetectionStore } from '../detectors/store.js';
 
 /**
  * The HTTP API. Every /v1 request must carry a scoped key and is audited (who, what, outcome);
@@ -27,31 +30,6 @@ declare module 'fastify' {
 }
 
 const StatsQuery = z.object({ recent: z.coerce.number().int().min(0).max(1000).default(20) }).strict();
-
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function requireRole(request: FastifyRequest, roles: readonly Role[]): void {
-  if (!request.apiKey) throw new HttpError(401, 'missing or invalid API key (Authorization: Bearer <key>)');
-  if (!allowed(request.apiKey.role, roles)) {
-    throw new HttpError(403, `role ${request.apiKey.role} may not do this (needs ${roles.join(' or ')})`);
-  }
-}
-
-function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
-    throw new HttpError(400, `invalid query: ${detail}`);
-  }
-  return parsed.data;
-}
 
 export function buildApi(options: ApiOptions): FastifyInstance {
   const { ch, logger } = options;
@@ -113,6 +91,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     const query = parseQuery(StatsQuery, request.query);
     return eventStats(ch.client, ch.database, query.recent);
   });
+
+  registerFindingRoutes(app, new DetectionStore(ch.client, ch.database), ch);
 
   return app;
 }

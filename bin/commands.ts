@@ -12,11 +12,16 @@ import { produceDemo } from '../demo/produce.js';
 import { startIngestConsumer } from '../ingest/consumer.js';
 import { replayFile } from '../ingest/replay.js';
 import type { EventStats } from '../ingest/stats.js';
+import type { Finding } from '../detectors/findings.js';
 import { ClickHouseRowSink } from '../ingest/writer.js';
 import { createKafka } from '../kafka/client.js';
 import { startLocalBroker, type LocalBroker } from '../kafka/local-broker.js';
 import { openClickHouse, type ClickHouse } from '../sql/client.js';
 import { prepareSchema } from '../sql/setup.js';
+import { DetectionRunner } from '../detectors/runner.js';
+import { DetectionStore } from '../detectors/store.js';
+import { DetectingRowSink } from '../detectors/streaming-sink.js';
+import { loadRegistry, startScheduledDetection } from './detect-commands.js';
 import type { Flags } from './scopewatch.js';
 
 /** The CLI commands. Each builds what it needs from the config and owns its shutdown. */
@@ -91,14 +96,21 @@ async function startIngest(config: Config, brokers: string[], logger: Logger, re
   const metrics = ingestMetrics(registry);
   const ch = await openStorage(config, logger);
   const kafka = createKafka(config, brokers, logger);
-  const consumer = await startIngestConsumer({
-    config,
-    kafka,
-    sink: new ClickHouseRowSink(ch.client, ch.database),
-    logger,
-    metrics,
-  });
+  const rowSink = new ClickHouseRowSink(ch.client, ch.database);
+  const sink = config.detect.streaming
+    ? new DetectingRowSink(rowSink, await streamingRunner(config, ch, logger), logger)
+    : rowSink;
+  const consumer = await startIngestConsumer({ config, kafka, sink, logger, metrics });
   return { ch, kafka, consumer, metrics };
+}
+
+async function streamingRunner(config: Config, ch: ClickHouse, logger: Logger): Promise<DetectionRunner> {
+  const registry = await loadRegistry(config.detect.identitiesFile);
+  return new DetectionRunner({
+    store: new DetectionStore(ch.client, ch.database),
+    logger: logger.child({ component: 'detect' }),
+    registry: () => registry,
+  });
 }
 
 /** A consumer that kafkajs gave up on takes the process down (non-zero exit) so a supervisor restarts it. */
@@ -124,6 +136,7 @@ export async function runAll(config: Config, flags: Flags): Promise<void> {
   const { brokers, local } = await kafkaBrokers(config, logger);
   const { ch, kafka, consumer, metrics } = await startIngest(config, brokers, logger, registry);
   const app = await startApi(config, ch, logger, registry);
+  const scheduler = await startScheduledDetection(config, ch, logger.child({ component: 'detect' }));
 
   const demoAbort = new AbortController();
   let demo: Promise<unknown> = Promise.resolve();
@@ -143,6 +156,7 @@ export async function runAll(config: Config, flags: Flags): Promise<void> {
     demoAbort.abort();
     await demo;
     await consumer.stop();
+    await scheduler.stop();
     await app.close();
     await ch.close();
     await local?.stop();
@@ -267,7 +281,8 @@ export function formatStats(stats: EventStats): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function runStats(config: Config, flags: Flags): Promise<void> {
+/** GET a /v1 path of a running API with the configured (or locally generated) key. */
+async function apiGet<T>(config: Config, pathAndQuery: string): Promise<T> {
   const url = config.client.apiUrl ?? `http://127.0.0.1:${String(config.api.port)}`;
   let key = config.client.apiKey;
   if (!key) {
@@ -279,12 +294,35 @@ export async function runStats(config: Config, flags: Flags): Promise<void> {
       );
     }
   }
-  const response = await fetch(new URL('/v1/events/stats', url), {
-    headers: { authorization: `Bearer ${key}` },
-  });
-  const body = (await response.json()) as EventStats | { error: string };
-  if (!response.ok || 'error' in body) {
-    throw new Error(`API ${String(response.status)}: ${'error' in body ? body.error : response.statusText}`);
+  const response = await fetch(new URL(pathAndQuery, url), { headers: { authorization: `Bearer ${key}` } });
+  const body = (await response.json()) as T | { error: string };
+  if (!response.ok || (typeof body === 'object' && body !== null && 'error' in body)) {
+    const message =
+      typeof body === 'object' && body !== null && 'error' in body ? body.error : response.statusText;
+    throw new Error(`API ${String(response.status)}: ${message}`);
   }
+  return body;
+}
+
+export async function runStats(config: Config, flags: Flags): Promise<void> {
+  const body = await apiGet<EventStats>(config, '/v1/events/stats');
   process.stdout.write(flags.json ? `${JSON.stringify(body)}\n` : formatStats(body));
+}
+
+export function formatFindings(findings: readonly Finding[]): string {
+  if (findings.length === 0) return 'no findings yet\n';
+  const lines = findings.map(
+    (f) =>
+      `${new Date(f.last_ts).toISOString()}  ${f.severity.padEnd(8)} ${f.score.toFixed(2)}  ${f.detector.padEnd(28)} ` +
+      `${f.identity_id}  ×${String(f.count)}\n    ${f.explanation}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runFindings(config: Config, flags: Flags): Promise<void> {
+  const query = new URLSearchParams({ limit: '1000' });
+  if (flags.identity) query.set('identity', flags.identity);
+  const body = await apiGet<{ findings: Finding[] }>(config, `/v1/findings?${query.toString()}`);
+  const ranked = [...body.findings].sort((a, b) => b.score - a.score || b.last_ts - a.last_ts);
+  process.stdout.write(flags.json ? `${JSON.stringify(ranked)}\n` : formatFindings(ranked.slice(0, 50)));
 }

@@ -7,7 +7,7 @@ import { analyze } from '../detectors/analyze.js';
 import { parseIdentitiesFile, type IdentityRecord } from '../detectors/registry.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import { DetectionStore } from '../detectors/store.js';
-import { openClickHouse } from '../sql/client.js';
+import { openClickHouse, type ClickHouse } from '../sql/client.js';
 import { prepareSchema } from '../sql/setup.js';
 import type { Flags } from './scopewatch.js';
 
@@ -57,17 +57,21 @@ export async function scheduledPass(
     logger.info('detection pass', { events: result.events, findings: result.findings.length });
 }
 
-/** `detect`: the scheduled path as its own service; catches up after downtime from the watermark. */
-export async function runDetect(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel).child({ component: 'detect' });
-  const ch = await openClickHouse(config);
-  await prepareSchema(ch, config, logger);
+/**
+ * The scheduled path: one pass now (catch-up after downtime), then one per cron tick. A slow
+ * pass is never overlapped; the next tick continues from the watermark.
+ */
+export async function startScheduledDetection(
+  config: Config,
+  ch: ClickHouse,
+  logger: Logger,
+): Promise<{ stop: () => Promise<void> }> {
   const store = new DetectionStore(ch.client, ch.database);
   let registry = await loadRegistry(config.detect.identitiesFile);
   const runner = new DetectionRunner({ store, logger, registry: () => registry });
   let running: Promise<void> | null = null;
   const pass = async (): Promise<void> => {
-    if (running) return; // a slow pass is not overlapped; the next tick catches up
+    if (running) return;
     running = (async () => {
       try {
         registry = await loadRegistry(config.detect.identitiesFile);
@@ -82,10 +86,23 @@ export async function runDetect(config: Config): Promise<void> {
   };
   await pass();
   const task = cron.schedule(config.detect.schedule, () => void pass());
-  await new Promise<void>((resolve) => {
-    onShutdown(async () => {
+  return {
+    stop: async () => {
       await task.stop();
       if (running) await running;
+    },
+  };
+}
+
+/** `detect`: the scheduled path as its own service, against a ClickHouse server. */
+export async function runDetect(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel).child({ component: 'detect' });
+  const ch = await openClickHouse(config);
+  await prepareSchema(ch, config, logger);
+  const scheduler = await startScheduledDetection(config, ch, logger);
+  await new Promise<void>((resolve) => {
+    onShutdown(async () => {
+      await scheduler.stop();
       await ch.close();
       resolve();
     });

@@ -3,7 +3,16 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
 import { runAnalyze, runDetect } from './detect-commands.js';
-import { runApi, runDemo, runIngest, runMigrate, runReplay, runStats, runAll } from './commands.js';
+import {
+  runApi,
+  runDemo,
+  runFindings,
+  runIngest,
+  runMigrate,
+  runReplay,
+  runStats,
+  runAll,
+} from './commands.js';
 
 /** `scopewatch <command> [flags]` — see README "CLI". */
 
@@ -22,6 +31,7 @@ commands:
   detect    scheduled detection (node-cron, SCOPEWATCH_DETECT_SCHEDULE) against ClickHouse;
             catches up from its watermark after downtime
   demo      produce realistic agent traffic (with injected incidents) to the topic
+  findings  open findings ranked by score, with explanations, from a running API [--identity ID]
   stats     what has arrived (per identity, DLQ reasons, recent events) from a running API
 
 common flags:
@@ -46,6 +56,7 @@ const options = {
   baseline: { type: 'string' },
   out: { type: 'string' },
   identities: { type: 'string' },
+  identity: { type: 'string' },
   format: { type: 'string' },
   demo: { type: 'boolean' },
   rate: { type: 'string' },
@@ -85,6 +96,7 @@ const commands: Record<string, (config: Config, flags: Flags) => Promise<void>> 
   demo: runDemo,
   stats: runStats,
   analyze: runAnalyze,
+  findings: runFindings,
   detect: runDetect,
 };
 

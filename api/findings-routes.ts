@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { FINDING_STATUSES, riskScore } from '../detectors/findings.js';
+import type { DetectionStore } from '../detectors/store.js';
+import { SEVERITIES } from '../detectors/types.js';
+import type { ClickHouse } from '../sql/client.js';
+import { HttpError, parseQuery, requireRole } from './http.js';
+
+/** Findings and identity-risk routes (DESIGN.md "API"): list, read, triage. */
+
+const Timestamp = z.union([
+  z.coerce.number().int().nonnegative(),
+  z.iso.datetime().transform((s) => Date.parse(s)),
+]);
+
+const ListQuery = z
+  .object({
+    identity: z.string().min(1).max(256).optional(),
+    detector: z.string().min(1).max(128).optional(),
+    severity: z.enum(SEVERITIES).optional(),
+    status: z.enum(FINDING_STATUSES).optional(),
+    from: Timestamp.optional(),
+    to: Timestamp.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().max(64).optional(),
+  })
+  .strict();
+
+const IdParams = z.object({ id: z.string().min(1).max(64) }).strict();
+const IdentityParams = z.object({ id: z.string().min(1).max(256) }).strict();
+
+const TriageBody = z
+  .object({
+    status: z.enum(FINDING_STATUSES),
+    note: z.string().max(4000).default(''),
+  })
+  .strict();
+
+export function registerFindingRoutes(app: FastifyInstance, store: DetectionStore, ch: ClickHouse): void {
+  app.get('/v1/findings', async (request) => {
+    requireRole(request, ['analyst', 'compliance']);
+    const q = parseQuery(ListQuery, request.query);
+    const findings = await store.findings(q, q.limit, q.cursor);
+    const last = findings.at(-1);
+    return { findings, next_cursor: findings.length === q.limit && last ? last.finding_id : null };
+  });
+
+  app.get('/v1/findings/:id', async (request) => {
+    requireRole(request, ['analyst', 'compliance']);
+    const { id } = parseQuery(IdParams, request.params);
+    const finding = await store.finding(id);
+    if (!finding) throw new HttpError(404, `no finding ${id}`);
+    return finding;
+  });
+
+  app.patch('/v1/findings/:id', async (request) => {
+    requireRole(request, ['analyst']);
+    const { id } = parseQuery(IdParams, request.params);
+    const body = parseQuery(TriageBody, request.body ?? {});
+    const updated = await store.triage(id, body.status, body.note);
+    if (!updated) throw new HttpError(404, `no finding ${id}`);
+    return updated;
+  });
+
+  app.get('/v1/identities/:id', async (request) => {
+    requireRole(request, ['analyst', 'compliance']);
+    const { id } = parseQuery(IdentityParams, request.params);
+    const result = await ch.client.query({
+      query: `SELECT identity_id, toString(first_seen) AS first_seen, toString(last_seen) AS last_seen,
+                toFloat64(events) AS events, toFloat64(tools) AS tools, toFloat64(resources) AS resources,
+                toFloat64(domains) AS domains, toFloat64(credentials) AS credentials, action_classes
+              FROM ${ch.database}.identity_baseline_v WHERE identity_id = {id:String}`,
+      query_params: { id },
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: '', output_format_json_quote_64bit_integers: 0 },
+    });
+    const [baseline] = await result.json<Record<string, unknown>>();
+    if (!baseline) throw new HttpError(404, `no identity ${id} in the baselines`);
+    const findings = await store.findings({ identity: id }, 1000);
+    const open = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged');
+    return {
+      identity_id: id,
+      baseline,
+      risk: riskScore(findings, Date.now()),
+      open_findings: open.length,
+      findings: open.slice(0, 50),
+    };
+  });
+}

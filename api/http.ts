@@ -1,0 +1,30 @@
+import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { allowed, type Role } from './auth.js';
+
+/** Request helpers shared by the routes: typed 4xx errors, role checks, zod parsing. */
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function requireRole(request: FastifyRequest, roles: readonly Role[]): void {
+  if (!request.apiKey) throw new HttpError(401, 'missing or invalid API key (Authorization: Bearer <key>)');
+  if (!allowed(request.apiKey.role, roles)) {
+    throw new HttpError(403, `role ${request.apiKey.role} may not do this (needs ${roles.join(' or ')})`);
+  }
+}
+
+export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
+    throw new HttpError(400, `invalid query: ${detail}`);
+  }
+  return parsed.data;
+}

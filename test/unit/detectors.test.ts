@@ -1,0 +1,419 @@
+import { describe, expect, it } from 'vitest';
+import { createDetectors } from '../../detectors/catalog.js';
+import { DEFAULT_ENGINE_OPTIONS, DetectionEngine, type EngineOptions } from '../../detectors/engine.js';
+import type { DetectorEvent } from '../../detectors/event.js';
+import { dedupKey, FindingBook, riskScore, type Finding } from '../../detectors/findings.js';
+import { PeerIndex } from '../../detectors/peers.js';
+import { DAY_MS, IdentityProfile } from '../../detectors/profile.js';
+import type { IdentityRecord } from '../../detectors/registry.js';
+import {
+  createDormantReactivationDetector,
+  createUnregisteredDetector,
+} from '../../detectors/rules/lifecycle.js';
+import { createNewEgressDetector } from '../../detectors/rules/scope-new-egress.js';
+import { createNewResourceDetector } from '../../detectors/rules/scope-new-resource.js';
+import { createNewToolDetector } from '../../detectors/rules/scope-new-tool.js';
+import { createPrivilegeEscalationDetector } from '../../detectors/rules/scope-privilege-escalation.js';
+import { SessionNovelty } from '../../detectors/session.js';
+import { resourcePrefix, termsOf } from '../../detectors/terms.js';
+import type { Detector, DetectorContext } from '../../detectors/types.js';
+
+const T0 = Date.UTC(2026, 2, 1);
+let seq = 0;
+
+function ev(over: Partial<DetectorEvent> = {}): DetectorEvent {
+  seq += 1;
+  return {
+    event_id: `e-${String(seq).padStart(6, '0')}`,
+    ts: T0 + seq * 60_000,
+    identity_id: 'release-bot',
+    identity_type: 'agent',
+    identity_credential: '',
+    session: `s-${String(Math.floor(seq / 5))}`,
+    action: 'api.call',
+    tool: 'github.get_pull_request',
+    resource_type: 'repo',
+    resource_id: 'acme/api',
+    target_domain: 'api.github.com',
+    outcome: 'success',
+    approval_id: '',
+    source_ip: '',
+    ...over,
+  };
+}
+
+/** A profile with `n` ordinary events spread over `days` days before T0. */
+function history(n: number, days = 10, over: Partial<DetectorEvent> = {}): IdentityProfile {
+  const profile = new IdentityProfile('release-bot');
+  for (let i = 0; i < n; i += 1) {
+    const tools = ['github.get_pull_request', 'git.commit', 'git.push'];
+    const repos = ['acme/api', 'acme/web', 'acme/docs'];
+    profile.observe(
+      ev({
+        ts: T0 - days * DAY_MS + Math.floor((i * days * DAY_MS) / n),
+        tool: tools[i % 3] ?? 'git.commit',
+        resource_id: repos[i % 3] ?? 'acme/api',
+        action: i % 3 === 0 ? 'api.call' : 'code.push',
+        ...over,
+      }),
+    );
+  }
+  return profile;
+}
+
+function context(
+  event: DetectorEvent,
+  profile: IdentityProfile,
+  over: Partial<DetectorContext> = {},
+): DetectorContext {
+  return {
+    event,
+    profile,
+    identity: undefined,
+    registryLoaded: false,
+    peers: new PeerIndex(),
+    session: new SessionNovelty(),
+    ...over,
+  };
+}
+
+describe('terms', () => {
+  it.each([
+    ['acme/api', 'acme/'],
+    ['prod-finance', 'prod-'],
+    ['https://files.example.com/a/b', 'files.example.com/'],
+    ['s3://raw-events/2026/11/part-1', 'raw-events/'],
+    ['bucket_logs', 'bucket_'],
+    ['US133000000121212121212', ''],
+    ['-leading', ''],
+    ['trailing-', ''],
+    ['acme/', ''],
+    ['', ''],
+  ])('resourcePrefix(%j) = %j', (id, prefix) => {
+    expect(resourcePrefix(id)).toBe(prefix);
+  });
+
+  it('extracts one term per kind, typed resources apart from untyped', () => {
+    const terms = termsOf(
+      ev({ identity_credential: 'AKIA1', resource_id: 'acme/api', target_domain: 'x.io' }),
+    );
+    expect(terms.map((t) => `${t.kind}=${t.value}`)).toEqual([
+      'tool=github.get_pull_request',
+      'action=api.call',
+      'resource=repo:acme/api',
+      'tool_resource=github.get_pull_request\u0001repo:acme/api',
+      'resource_prefix=repo:acme/',
+      'domain=x.io',
+      'credential=AKIA1',
+    ]);
+    expect(termsOf(ev({ resource_id: '', target_domain: '' })).map((t) => t.kind)).toEqual([
+      'tool',
+      'action',
+    ]);
+  });
+});
+
+describe('profile', () => {
+  it('remembers values inside the window and forgets them after it', () => {
+    const profile = history(30, 40);
+    const tool = { kind: 'tool', value: 'git.commit' } as const;
+    expect(profile.recall(tool, T0, 30 * DAY_MS)).toBeDefined();
+    expect(profile.recall(tool, T0 + 60 * DAY_MS, 30 * DAY_MS)).toBeUndefined();
+    expect(profile.events).toBe(30);
+    expect(profile.historyDays(T0)).toBeCloseTo(40, 0);
+  });
+
+  it('rates novelty per tool: a tool that always meets new resources makes new ones unsurprising', () => {
+    const profile = new IdentityProfile('support');
+    for (let i = 0; i < 50; i += 1) {
+      profile.observe(
+        ev({
+          identity_id: 'support',
+          tool: 'zendesk.get_ticket',
+          resource_type: 'ticket',
+          resource_id: `T-${String(i)}`,
+        }),
+      );
+      profile.observe(
+        ev({ identity_id: 'support', tool: 'kb.search', resource_type: 'kb', resource_id: 'kb/main' }),
+      );
+    }
+    expect(profile.noveltyRate('resource', 'zendesk.get_ticket')).toBeGreaterThan(0.9);
+    expect(profile.noveltyRate('resource', 'kb.search')).toBeLessThan(0.05);
+  });
+
+  it('does not learn withheld terms but still counts the event', () => {
+    const profile = new IdentityProfile('a');
+    profile.observe(ev({ identity_id: 'a', tool: 'odd.tool' }), (t) => t.kind === 'tool');
+    expect(profile.recall({ kind: 'tool', value: 'odd.tool' }, T0 + DAY_MS, DAY_MS * 30)).toBeUndefined();
+    expect(profile.events).toBe(1);
+  });
+});
+
+describe('scope.new_tool', () => {
+  const detector = createNewToolDetector();
+
+  it('fires on a tool never used, explaining the baseline with numbers', () => {
+    const profile = history(60);
+    const observation = detector.evaluate(
+      context(ev({ tool: 'iam.create_access_key', action: 'identity.change' }), profile),
+    );
+    expect(observation).not.toBeNull();
+    expect(observation?.subject).toBe('iam.create_access_key');
+    expect(observation?.explanation).toContain('for the first time');
+    expect(observation?.explanation).toContain('60 calls with 3 tools');
+    expect(observation?.facts.known_tool_count).toBe(3);
+    expect(['high', 'critical']).toContain(observation?.severity);
+  });
+
+  it('is silent for a known tool, and during warm-up', () => {
+    expect(detector.evaluate(context(ev({ tool: 'git.commit' }), history(60)))).toBeNull();
+    expect(detector.evaluate(context(ev({ tool: 'iam.create_access_key' }), history(5)))).toBeNull();
+  });
+
+  it('honours warm-up days and the history window from its config', () => {
+    const strict = createNewToolDetector({ warmupDays: 30 });
+    expect(
+      strict.evaluate(context(ev({ tool: 'iam.x', action: 'identity.change' }), history(60, 10))),
+    ).toBeNull();
+    const shortWindow = createNewToolDetector({ windowDays: 1 });
+    const stale = history(60, 40);
+    const later = ev({ ts: T0 + 10 * DAY_MS, tool: 'git.commit', action: 'code.push' });
+    expect(shortWindow.evaluate(context(later, stale))).not.toBeNull();
+  });
+
+  it('weighs a tool most peers use less than one nobody uses', () => {
+    const profile = history(60);
+    const event = ev({ tool: 'slack.post', action: 'api.call' });
+    const peers = new PeerIndex();
+    for (const id of ['a', 'b', 'c', 'd']) peers.add(id, { kind: 'tool', value: 'slack.post' });
+    peers.addIdentity('release-bot');
+    const lonely = createNewToolDetector({ minScore: 0 }).evaluate(context(event, profile));
+    const common = createNewToolDetector({ minScore: 0 }).evaluate(context(event, profile, { peers }));
+    expect(common?.score ?? 1).toBeLessThan(lonely?.score ?? 0);
+    expect(common?.explanation).toContain('100% of other identities use it');
+  });
+
+  it('scores higher when other first-seen things happened earlier in the session', () => {
+    const profile = history(60);
+    const event = ev({ tool: 'http.post', action: 'network.egress' });
+    const busy = new SessionNovelty();
+    busy.add({ kind: 'tool', value: 'vault.read' }, event.ts);
+    busy.add({ kind: 'domain', value: 'paste.example' }, event.ts);
+    const alone = createNewToolDetector({ minScore: 0 }).evaluate(context(event, profile));
+    const together = createNewToolDetector({ minScore: 0 }).evaluate(
+      context(event, profile, { session: busy }),
+    );
+    expect(together?.score ?? 0).toBeGreaterThan(alone?.score ?? 1);
+  });
+});
+
+describe('scope.new_resource', () => {
+  const detector = createNewResourceDetector({ minScore: 0 });
+
+  it('names the family the identity never touched', () => {
+    const observation = detector.evaluate(
+      context(ev({ tool: 'git.push', resource_id: 'prod-finance/ledger', action: 'code.push' }), history(60)),
+    );
+    expect(observation?.explanation).toContain('none matching `prod-finance/*`');
+    expect(observation?.facts.prefix_known).toBe(false);
+  });
+
+  it('scores a new member of a known family lower than a new family', () => {
+    const profile = history(60);
+    const known = detector.evaluate(
+      context(ev({ tool: 'git.push', resource_id: 'acme/billing', action: 'code.push' }), profile),
+    );
+    const unknown = detector.evaluate(
+      context(ev({ tool: 'git.push', resource_id: 'evil/billing', action: 'code.push' }), profile),
+    );
+    expect(known?.facts.prefix_known).toBe(true);
+    expect(known?.score ?? 1).toBeLessThan(unknown?.score ?? 0);
+  });
+
+  it('ignores events without a resource and known resources', () => {
+    expect(detector.evaluate(context(ev({ resource_id: '' }), history(60)))).toBeNull();
+    expect(
+      detector.evaluate(
+        context(ev({ resource_id: 'acme/api', tool: 'github.get_pull_request' }), history(60)),
+      ),
+    ).toBeNull();
+  });
+});
+
+describe('scope.new_egress', () => {
+  it('fires on a new destination and lists the known ones', () => {
+    const observation = createNewEgressDetector({ minScore: 0 }).evaluate(
+      context(
+        ev({ tool: 'http.post', target_domain: 'paste.example.net', action: 'network.egress' }),
+        history(60),
+      ),
+    );
+    expect(observation?.subject).toBe('paste.example.net');
+    expect(observation?.explanation).toContain('`api.github.com`');
+    expect(observation?.term).toEqual({ kind: 'domain', value: 'paste.example.net' });
+  });
+});
+
+describe('scope.privilege_escalation', () => {
+  const detector = createPrivilegeEscalationDetector();
+  it('fires when the action class climbs above anything in the history', () => {
+    const observation = detector.evaluate(context(ev({ action: 'deploy', tool: 'argo.sync' }), history(60)));
+    expect(observation?.subject).toBe('admin');
+    expect(observation?.facts.previous_level).toBe('write');
+  });
+  it('is silent at or below the highest level seen', () => {
+    expect(detector.evaluate(context(ev({ action: 'data.read' }), history(60)))).toBeNull();
+    expect(detector.evaluate(context(ev({ action: 'code.commit' }), history(60)))).toBeNull();
+  });
+});
+
+describe('lifecycle.dormant_reactivation', () => {
+  it('fires after a silence longer than the threshold, not before', () => {
+    const detector = createDormantReactivationDetector({ dormantDays: 30 });
+    const profile = history(60, 10);
+    expect(detector.evaluate(context(ev({ ts: T0 + 5 * DAY_MS }), profile))).toBeNull();
+    const observation = detector.evaluate(context(ev({ ts: T0 + 45 * DAY_MS }), profile));
+    expect(observation?.title).toContain('after 45 days');
+  });
+});
+
+describe('identity.unregistered', () => {
+  const detector = createUnregisteredDetector();
+  const registered: IdentityRecord = {
+    id: 'release-bot',
+    type: 'agent',
+    owner: 'platform',
+    purpose: 'ships releases',
+    state: 'active',
+    stateChangedAt: null,
+    credentials: [],
+    scope: null,
+    registered: true,
+  };
+  it('needs a registry to mean anything', () => {
+    expect(detector.evaluate(context(ev(), history(1)))).toBeNull();
+    expect(detector.evaluate(context(ev(), history(1), { registryLoaded: true }))).not.toBeNull();
+    expect(
+      detector.evaluate(context(ev(), history(1), { registryLoaded: true, identity: registered })),
+    ).toBeNull();
+  });
+});
+
+describe('findings book', () => {
+  const detector: Detector = createNewToolDetector();
+  const observation = {
+    subject: 'x.tool',
+    severity: 'high' as const,
+    score: 0.7,
+    title: 't',
+    explanation: 'e',
+    facts: {},
+  };
+
+  it('repeats inside the window raise count and last_ts; outside it open a new finding', () => {
+    const book = new FindingBook({ dedupWindowMs: DAY_MS, maxCitedEvents: 2 });
+    const a = book.record(detector, ev({ ts: T0 }), observation, T0);
+    const b = book.record(
+      detector,
+      ev({ ts: T0 + 3600_000 }),
+      { ...observation, severity: 'critical', score: 0.9 },
+      T0,
+    );
+    const c = book.record(detector, ev({ ts: T0 + 7200_000 }), observation, T0);
+    expect(b).toBe(a);
+    expect(c.count).toBe(3);
+    expect(c.event_ids).toHaveLength(2);
+    expect(c.severity).toBe('critical');
+    expect(c.last_ts).toBe(T0 + 7200_000);
+    const later = book.record(detector, ev({ ts: T0 + 3 * DAY_MS }), observation, T0);
+    expect(later.finding_id).not.toBe(a.finding_id);
+  });
+
+  it('derives ids from the dedup key and the first event: same input, same id', () => {
+    const event = ev();
+    const one = new FindingBook({ dedupWindowMs: DAY_MS, maxCitedEvents: 5 }).record(
+      detector,
+      event,
+      observation,
+      1,
+    );
+    const two = new FindingBook({ dedupWindowMs: DAY_MS, maxCitedEvents: 5 }).record(
+      detector,
+      event,
+      observation,
+      2,
+    );
+    expect(one.finding_id).toBe(two.finding_id);
+    expect(one.dedup_key).toBe(dedupKey(event.identity_id, detector.id, 'x.tool'));
+  });
+
+  it('risk decays with time and ignores closed findings', () => {
+    const f = (severity: Finding['severity'], status: Finding['status'], last: number) => ({
+      severity,
+      status,
+      last_ts: last,
+    });
+    const now = T0 + 30 * DAY_MS;
+    const fresh = riskScore([f('critical', 'open', now)], now);
+    const old = riskScore([f('critical', 'open', T0)], now);
+    expect(fresh).toBeGreaterThan(old);
+    expect(riskScore([f('critical', 'false_positive', now)], now)).toBe(0);
+    expect(riskScore([], now)).toBe(0);
+  });
+});
+
+describe('engine', () => {
+  const options = (over: Partial<EngineOptions> = {}): EngineOptions => ({
+    ...DEFAULT_ENGINE_OPTIONS,
+    detectors: createDetectors(),
+    registry: null,
+    now: (e) => e.ts,
+    ...over,
+  });
+
+  function run(events: DetectorEvent[], over: Partial<EngineOptions> = {}): Finding[] {
+    const engine = new DetectionEngine(options(over));
+    const out = new Map<string, Finding>();
+    for (const e of events) for (const f of engine.process(e)) out.set(f.finding_id, structuredClone(f));
+    return [...out.values()];
+  }
+
+  const stream = (): DetectorEvent[] => {
+    seq = 0;
+    const events: DetectorEvent[] = [];
+    for (let i = 0; i < 80; i += 1)
+      events.push(ev({ tool: i % 2 ? 'git.commit' : 'git.push', action: 'code.push' }));
+    // The same suspicious recipient in three later sessions: the finding stays open and cites each.
+    for (const s of ['x1', 'x2', 'x3'])
+      events.push(ev({ session: s, tool: 'git.push', resource_id: 'evil/repo', action: 'code.push' }));
+    events.push(ev({ session: 'x4', tool: 'git.push', resource_id: 'evil/repo', action: 'code.push' }));
+    return events;
+  };
+
+  it('is deterministic: the same events give identical findings', () => {
+    expect(JSON.stringify(run(stream()))).toBe(JSON.stringify(run(stream())));
+  });
+
+  it('keeps a flagged value out of the baseline until it recurs in enough sessions', () => {
+    const findings = run(stream(), { promoteAfterSessions: 3 }).filter(
+      (f) => f.detector === 'scope.new_resource',
+    );
+    expect(findings).toHaveLength(1);
+    // Sessions x1, x2 cite it; at x3 the value is promoted to normal and stops being new.
+    expect(findings[0]?.count).toBe(3);
+    const once = run(stream(), { promoteAfterSessions: 1 }).filter(
+      (f) => f.detector === 'scope.new_resource',
+    );
+    expect(once[0]?.count).toBe(1);
+  });
+
+  it('never learns a value excluded by triage', () => {
+    const engine = new DetectionEngine(options({ promoteAfterSessions: 1 }));
+    engine.exclude('release-bot', { kind: 'resource', value: 'repo:evil/repo' });
+    let hits = 0;
+    for (const e of stream())
+      hits += engine.process(e).filter((f) => f.detector === 'scope.new_resource').length;
+    expect(hits).toBe(4);
+  });
+});
