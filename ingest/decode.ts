@@ -11,6 +11,7 @@ export const DLQ_REASON_CODES = [
   'not_an_object',
   'schema_violation',
   'unknown_format',
+  'unmappable',
   'storage_rejected',
 ] as const;
 export type DlqReasonCode = (typeof DLQ_REASON_CODES)[number];

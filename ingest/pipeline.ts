@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { AdapterError } from './adapters/errors.js';
+import { ADAPTERS } from './adapters/index.js';
+import type { FormatAdapter } from './adapters/types.js';
+
+export type { FormatAdapter } from './adapters/types.js';
+export { canonicalAdapter } from './adapters/types.js';
 import { decodeMessage, type DlqReasonCode } from './decode.js';
 import { normalizeEvent } from './normalize.js';
 import { redactJson, redactString } from './redaction.js';
@@ -23,17 +29,6 @@ export type PipelineResult =
   | { kind: 'ok'; rows: ActionRow[] }
   | { kind: 'dlq'; reasonCode: DlqReasonCode; reason: string; error: IngestErrorRow }
   | { kind: 'drop'; why: string };
-
-/** Maps one decoded message of a source format to canonical event candidates (validated afterwards). */
-export interface FormatAdapter {
-  readonly name: string;
-  toEvents(json: Record<string, unknown>): unknown[];
-}
-
-export const canonicalAdapter: FormatAdapter = {
-  name: 'canonical',
-  toEvents: (json) => [json],
-};
 
 export interface PipelineOptions {
   maxMessageBytes: number;
@@ -96,7 +91,7 @@ export function buildErrorRow(
 }
 
 export function createPipeline(options: PipelineOptions): (message: RawMessage) => PipelineResult {
-  const adapters = new Map((options.adapters ?? [canonicalAdapter]).map((a) => [a.name, a]));
+  const adapters = new Map((options.adapters ?? ADAPTERS).map((a) => [a.name, a]));
 
   const reject = (
     message: RawMessage,
@@ -120,7 +115,14 @@ export function createPipeline(options: PipelineOptions): (message: RawMessage) 
     if (decoded.kind === 'drop') return decoded;
     if (decoded.kind === 'dlq') return reject(message, decoded.reasonCode, decoded.reason);
 
-    const candidates = adapter.toEvents(decoded.json);
+    let candidates: unknown[];
+    try {
+      candidates = adapter.toEvents(decoded.json);
+    } catch (error) {
+      if (!(error instanceof AdapterError)) throw error;
+      return reject(message, 'unmappable', `${message.format}: ${error.message}`, decoded.json);
+    }
+    if (candidates.length === 0) return { kind: 'drop', why: `${message.format}: nothing to record` };
     const events: ActionEvent[] = [];
     for (const [index, candidate] of candidates.entries()) {
       const parsed = ActionEventSchema.safeParse(candidate);
