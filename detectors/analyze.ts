@@ -69,7 +69,8 @@ export function findingLine(f: Finding): string {
 
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'scopewatch-analyze-'));
-  const config = loadConfig({}, { dataDir, logLevel: 'warn' });
+  // Offline data is often old (an incident from last year): retention must not drop it on insert.
+  const config = loadConfig({}, { dataDir, logLevel: 'warn', clickhouse: { actionsTtlDays: 0 } });
   const ch = await openClickHouse(config);
   try {
     await prepareSchema(ch, config, options.logger);

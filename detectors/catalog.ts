@@ -10,6 +10,7 @@ import { createNewResourceDetector } from './rules/scope-new-resource.js';
 import { createNewToolDetector } from './rules/scope-new-tool.js';
 import { createPrivilegeEscalationDetector } from './rules/scope-privilege-escalation.js';
 import type { Detector } from './types.js';
+import { createWorkloadInteractiveDetector } from './rules/workload-interactive.js';
 
 /** Per-detector overrides, keyed by detector id (from configuration). */
 export type DetectorOverrides = Partial<Record<string, Partial<NoveltyConfig>>>;
@@ -20,6 +21,7 @@ export function createDetectors(overrides: DetectorOverrides = {}): Detector[] {
     createRevokedActivityDetector(),
     createDeclaredViolationDetector(),
     createUnregisteredDetector(),
+    createWorkloadInteractiveDetector(),
     createNewToolDetector(overrides['scope.new_tool']),
     createNewResourceDetector(overrides['scope.new_resource']),
     createNewEgressDetector(overrides['scope.new_egress']),

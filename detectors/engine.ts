@@ -33,7 +33,7 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'detectors' | 'registry
   maxCitedEvents: 50,
   noveltyWindowMs: 30 * DAY_MS,
   sessionIdleMs: DAY_MS,
-  promoteAfterSessions: Number(process.env.PROMOTE ?? 3),
+  promoteAfterSessions: 1,
 };
 
 const SESSION_TERM_KINDS = new Set(['tool', 'resource', 'domain']);

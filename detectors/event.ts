@@ -21,6 +21,7 @@ export interface DetectorEvent {
   outcome: Outcome;
   approval_id: string;
   source_ip: string;
+  source_user_agent: string;
 }
 
 /** Total order used everywhere events are evaluated: time, then id, so ties are deterministic. */

@@ -31,7 +31,7 @@ function dt(ms: number): string {
 }
 
 const EVENT_COLUMNS = `event_id, toFloat64(toUnixTimestamp64Milli(ts)) AS ts, identity_id, identity_type,
-  identity_credential, session, action, tool, resource_type, resource_id, target_domain, outcome, approval_id, source_ip`;
+  identity_credential, session, action, tool, resource_type, resource_id, target_domain, outcome, approval_id, source_ip, source_user_agent`;
 
 /** Events in judging order. The filter runs in a subquery: the `ts` alias must not shadow the column. */
 function eventQuery(actions: string, where: string): string {

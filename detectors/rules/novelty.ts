@@ -35,7 +35,7 @@ export const DEFAULT_NOVELTY: NoveltyConfig = {
   windowDays: 30,
   warmupEvents: 20,
   warmupDays: 0,
-  minScore: 0.5,
+  minScore: 0.35,
 };
 
 export function windowMs(config: NoveltyConfig): number {
@@ -47,9 +47,8 @@ export function warmedUp(ctx: DetectorContext, config: NoveltyConfig): boolean {
   return profile.events >= config.warmupEvents && profile.historyDays(event.ts) >= config.warmupDays;
 }
 
-const W = JSON.parse(
-  process.env.W ?? '{"surprise":0.55,"impact":0.2,"session":0.2,"failed":0.1,"peers":0.3}',
-) as Record<'surprise' | 'impact' | 'session' | 'failed' | 'peers', number>;
+/** Weights of the novelty score's terms. */
+const W = { surprise: 0.55, impact: 0.2, session: 0.2, failed: 0.1, peers: 0.3 } as const;
 
 export interface NoveltyScore {
   score: number;

@@ -38,6 +38,7 @@ function ev(over: Partial<DetectorEvent> = {}): DetectorEvent {
     outcome: 'success',
     approval_id: '',
     source_ip: '',
+    source_user_agent: '',
     ...over,
   };
 }
