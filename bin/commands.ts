@@ -8,6 +8,7 @@ import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../common/metrics.js';
 import { onShutdown } from '../common/shutdown.js';
+import { packageRoot } from '../common/paths.js';
 import { produceDemo } from '../demo/produce.js';
 import { startIngestConsumer } from '../ingest/consumer.js';
 import { replayFile } from '../ingest/replay.js';
@@ -21,7 +22,8 @@ import { prepareSchema } from '../sql/setup.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import { DetectionStore } from '../detectors/store.js';
 import { DetectingRowSink } from '../detectors/streaming-sink.js';
-import { loadRegistry, startScheduledDetection } from './detect-commands.js';
+import { startScheduledDetection, syncRegistry } from './detect-commands.js';
+import { IdentityStore } from '../detectors/registry-store.js';
 import type { Flags } from './scopewatch.js';
 
 /** The CLI commands. Each builds what it needs from the config and owns its shutdown. */
@@ -105,7 +107,7 @@ async function startIngest(config: Config, brokers: string[], logger: Logger, re
 }
 
 async function streamingRunner(config: Config, ch: ClickHouse, logger: Logger): Promise<DetectionRunner> {
-  const registry = await loadRegistry(config.detect.identitiesFile);
+  const registry = await syncRegistry(config, new IdentityStore(ch.client, ch.database));
   return new DetectionRunner({
     store: new DetectionStore(ch.client, ch.database),
     logger: logger.child({ component: 'detect' }),
@@ -131,6 +133,13 @@ function never(): Promise<void> {
 }
 
 export async function runAll(config: Config, flags: Flags): Promise<void> {
+  // The demo ships its own registry so policy findings (revoked identity, out-of-scope egress)
+  // show up without any setup; an explicit SCOPEWATCH_IDENTITIES wins.
+  if (flags.demo && !config.detect.identitiesFile)
+    config = {
+      ...config,
+      detect: { ...config.detect, identitiesFile: path.join(packageRoot(), 'demo', 'identities.yaml') },
+    };
   const logger = createLogger(config.logLevel);
   const registry = new MetricsRegistry();
   const { brokers, local } = await kafkaBrokers(config, logger);

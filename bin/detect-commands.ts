@@ -7,6 +7,7 @@ import { analyze } from '../detectors/analyze.js';
 import { parseIdentitiesFile, type IdentityRecord } from '../detectors/registry.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import { DetectionStore } from '../detectors/store.js';
+import { IdentityStore, syncIdentitiesFile } from '../detectors/registry-store.js';
 import { openClickHouse, type ClickHouse } from '../sql/client.js';
 import { prepareSchema } from '../sql/setup.js';
 import type { Flags } from './scopewatch.js';
@@ -38,6 +39,22 @@ export async function runAnalyze(config: Config, flags: Flags): Promise<void> {
   );
 }
 
+/**
+ * The registry the detectors use: the file (if configured) synced into `identities`, then the
+ * registered identities read back (so API edits count too). Null without a file: nothing is
+ * "unregistered" when nobody keeps a registry.
+ */
+export async function syncRegistry(
+  config: Config,
+  identities: IdentityStore,
+): Promise<ReadonlyMap<string, IdentityRecord> | null> {
+  const file = config.detect.identitiesFile;
+  if (!file) return null;
+  await syncIdentitiesFile(identities, file);
+  const all = await identities.loadAll();
+  return new Map([...all].filter(([, record]) => record.registered));
+}
+
 const WATERMARK = 'scheduled';
 /** Events younger than this are left to the next run: inserts still in flight must land first. */
 const SETTLE_MS = 5_000;
@@ -67,15 +84,18 @@ export async function startScheduledDetection(
   logger: Logger,
 ): Promise<{ stop: () => Promise<void> }> {
   const store = new DetectionStore(ch.client, ch.database);
-  let registry = await loadRegistry(config.detect.identitiesFile);
+  const identities = new IdentityStore(ch.client, ch.database);
+  let registry = await syncRegistry(config, identities);
   const runner = new DetectionRunner({ store, logger, registry: () => registry });
   let running: Promise<void> | null = null;
   const pass = async (): Promise<void> => {
     if (running) return;
     running = (async () => {
       try {
-        registry = await loadRegistry(config.detect.identitiesFile);
+        registry = await syncRegistry(config, identities);
         await scheduledPass(runner, store, logger);
+        const unregistered = await identities.recordUnregistered();
+        if (unregistered > 0) logger.info('recorded unregistered identities', { count: unregistered });
       } catch (error) {
         logger.error('detection pass failed; retried on the next tick', { error });
       } finally {

@@ -1,53 +1,248 @@
-// Placeholder replaced by the registry branch merge (same exported names).
-import type { IdentityType } from '../ingest/schema.js';
-export type LifecycleState = 'active' | 'suspended' | 'revoked';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ACTION_CLASSES, IDENTITY_TYPES, type IdentityType } from '../ingest/schema.js';
+
+/**
+ * The identity registry (the policy half of scope drift): who owns each non-human identity,
+ * what it is for, its lifecycle, its credentials and its declared scope. Parsed from a YAML or
+ * JSON file; pure — the caller reads the file.
+ */
+
+export const LIFECYCLE_STATES = ['active', 'suspended', 'revoked'] as const;
+export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
+
 export interface CredentialRecord {
   id: string;
   state: LifecycleState;
+  /** Epoch ms from which the credential is revoked/suspended; null = since always. */
   revokedAt: number | null;
 }
+
 export interface DeclaredScope {
+  /** Globs over the event's tool, e.g. `github.*`, `s3:Get*`. */
   tools: string[];
+  /** Globs over `resource_type:resource_id` or the bare resource id, e.g. `repo:acme/*`, `prod-*`. */
   resources: string[];
+  /** Globs over target_domain; `*.x.com` matches sub-domains of x.com (not x.com itself). */
   egressDomains: string[];
+  /** Action classes or tool globs that need an `approval.id`. */
   approvalRequired: string[];
 }
+
 export interface IdentityRecord {
   id: string;
   type: IdentityType;
   owner: string;
   purpose: string;
   state: LifecycleState;
+  /** Epoch ms since when the current state holds; null = always. */
   stateChangedAt: number | null;
   credentials: CredentialRecord[];
+  /** Null = no declared scope: policy detectors do not apply. */
   scope: DeclaredScope | null;
+  /** False = only seen in events, never registered. */
   registered: boolean;
 }
+
+const timestamp = z
+  .union([z.iso.datetime({ offset: true }), z.date()])
+  .transform((v) => (v instanceof Date ? v.getTime() : Date.parse(v)));
+const globList = z.array(z.string().min(1).max(512)).max(1000).default([]);
+
+const CredentialSchema = z
+  .object({
+    id: z.string().min(1).max(256),
+    state: z.enum(LIFECYCLE_STATES).default('active'),
+    revoked_at: timestamp.nullable().default(null),
+  })
+  .strict();
+
+const ScopeSchema = z
+  .object({
+    tools: globList,
+    resources: globList,
+    egress_domains: globList,
+    approval_required: globList,
+  })
+  .strict();
+
+const IdentitySchema = z
+  .object({
+    id: z.string().min(1).max(256),
+    type: z.enum(IDENTITY_TYPES).default('agent'),
+    owner: z.string().max(256).default(''),
+    purpose: z.string().max(2048).default(''),
+    state: z.enum(LIFECYCLE_STATES).default('active'),
+    state_changed_at: timestamp.nullable().default(null),
+    credentials: z.array(CredentialSchema).default([]),
+    scope: ScopeSchema.nullable().default(null),
+  })
+  .strict();
+
+const FileSchema = z.object({ identities: z.array(IdentitySchema) }).strict();
+
+export class RegistryError extends Error {}
+
+/** YAML (.yaml/.yml) or JSON (.json) text → identity records; every problem names file, entry and field. */
+export function parseIdentitiesFile(text: string, fileName: string): IdentityRecord[] {
+  const ext = path.extname(fileName).toLowerCase();
+  let data: unknown;
+  try {
+    data = ext === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new RegistryError(
+      `${fileName}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    );
+  }
+  const parsed = FileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((issue) => {
+      const [, index, ...rest] = issue.path;
+      const entry =
+        typeof index === 'number'
+          ? ((data as { identities: { id?: unknown }[] }).identities[index]?.id ?? index)
+          : undefined;
+      const where =
+        entry === undefined
+          ? issue.path.join('.') || '(root)'
+          : `identity ${JSON.stringify(entry)}: ${rest.join('.') || '(entry)'}`;
+      return `${where}: ${issue.message}`;
+    });
+    throw new RegistryError(`${fileName}: ${issues.join('; ')}`);
+  }
+  const seen = new Set<string>();
+  return parsed.data.identities.map((entry) => {
+    if (seen.has(entry.id)) throw new RegistryError(`${fileName}: identity "${entry.id}" is listed twice`);
+    seen.add(entry.id);
+    for (const item of entry.scope?.approval_required ?? []) {
+      if (!(ACTION_CLASSES as readonly string[]).includes(item) && !/[.:*]/.test(item))
+        throw new RegistryError(
+          `${fileName}: identity "${entry.id}": scope.approval_required: "${item}" is neither an action class nor a tool glob`,
+        );
+    }
+    return {
+      id: entry.id,
+      type: entry.type,
+      owner: entry.owner,
+      purpose: entry.purpose,
+      state: entry.state,
+      stateChangedAt: entry.state_changed_at,
+      credentials: entry.credentials.map((c) => ({ id: c.id, state: c.state, revokedAt: c.revoked_at })),
+      scope: entry.scope
+        ? {
+            tools: entry.scope.tools,
+            resources: entry.scope.resources,
+            egressDomains: entry.scope.egress_domains,
+            approvalRequired: entry.scope.approval_required,
+          }
+        : null,
+      registered: true,
+    };
+  });
+}
+
+/** `*` = any run of characters, `?` = one character, everything else literal. */
+export function compileGlob(pattern: string, caseInsensitive = false): (value: string) => boolean {
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  const regex = new RegExp(`^${source}$`, caseInsensitive ? 'is' : 's');
+  return (value) => regex.test(value);
+}
+
+const cache = new Map<string, (value: string) => boolean>();
+function glob(pattern: string, caseInsensitive: boolean): (value: string) => boolean {
+  const key = `${caseInsensitive ? 'i' : 's'}${pattern}`;
+  let matcher = cache.get(key);
+  if (!matcher) {
+    matcher = compileGlob(pattern, caseInsensitive);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, matcher);
+  }
+  return matcher;
+}
+
+export function matchesAny(patterns: readonly string[], value: string, caseInsensitive = false): boolean {
+  return patterns.some((p) => glob(p, caseInsensitive)(value));
+}
+
 export interface ScopeCheck {
   kind: 'tool' | 'resource' | 'egress' | 'approval';
   pattern_list: string[];
   value: string;
 }
-export function checkDeclaredScope(
-  _scope: DeclaredScope,
-  _event: {
-    tool: string;
-    action: string;
-    resource_type: string;
-    resource_id: string;
-    target_domain: string;
-    approval_id: string;
-  },
-): ScopeCheck[] {
-  return [];
+
+export interface ScopedEvent {
+  tool: string;
+  action: string;
+  resource_type: string;
+  resource_id: string;
+  target_domain: string;
+  approval_id: string;
 }
-export function lifecycleAt(
-  identity: IdentityRecord,
-  _credentialId: string,
-  _ts: number,
-): { state: LifecycleState; since: number | null; subject: 'identity' | 'credential' } {
-  return { state: identity.state, since: identity.stateChangedAt, subject: 'identity' };
+
+/** The ways an event leaves its identity's declared scope (empty when it stays inside). */
+export function checkDeclaredScope(scope: DeclaredScope, event: ScopedEvent): ScopeCheck[] {
+  const violations: ScopeCheck[] = [];
+  if (scope.tools.length > 0 && !matchesAny(scope.tools, event.tool))
+    violations.push({ kind: 'tool', pattern_list: scope.tools, value: event.tool });
+  if (event.resource_id && scope.resources.length > 0) {
+    const typed = event.resource_type ? `${event.resource_type}:${event.resource_id}` : event.resource_id;
+    if (!matchesAny(scope.resources, typed) && !matchesAny(scope.resources, event.resource_id))
+      violations.push({ kind: 'resource', pattern_list: scope.resources, value: typed });
+  }
+  if (
+    event.target_domain &&
+    scope.egressDomains.length > 0 &&
+    !matchesAny(scope.egressDomains, event.target_domain, true)
+  )
+    violations.push({ kind: 'egress', pattern_list: scope.egressDomains, value: event.target_domain });
+  if (!event.approval_id && scope.approvalRequired.length > 0) {
+    const needs = scope.approvalRequired.some(
+      (item) => item === event.action || glob(item, false)(event.tool),
+    );
+    if (needs)
+      violations.push({
+        kind: 'approval',
+        pattern_list: scope.approvalRequired,
+        value: `${event.action} ${event.tool}`,
+      });
+  }
+  return violations;
 }
-export function parseIdentitiesFile(_text: string, _fileName: string): IdentityRecord[] {
-  return [];
+
+export interface LifecycleStatus {
+  state: LifecycleState;
+  since: number | null;
+  subject: 'identity' | 'credential';
+}
+
+/** The lifecycle that applies to an event at `ts`: the identity's own, else its credential's. */
+export function lifecycleAt(identity: IdentityRecord, credentialId: string, ts: number): LifecycleStatus {
+  if (identity.state !== 'active' && (identity.stateChangedAt === null || ts >= identity.stateChangedAt))
+    return { state: identity.state, since: identity.stateChangedAt, subject: 'identity' };
+  const credential = credentialId ? identity.credentials.find((c) => c.id === credentialId) : undefined;
+  if (
+    credential &&
+    credential.state !== 'active' &&
+    (credential.revokedAt === null || ts >= credential.revokedAt)
+  )
+    return { state: credential.state, since: credential.revokedAt, subject: 'credential' };
+  return { state: 'active', since: null, subject: 'identity' };
+}
+
+export function unregisteredIdentity(id: string, type: IdentityType | ''): IdentityRecord {
+  return {
+    id,
+    type: type === '' ? 'agent' : type,
+    owner: '',
+    purpose: '',
+    state: 'active',
+    stateChangedAt: null,
+    credentials: [],
+    scope: null,
+    registered: false,
+  };
 }

@@ -30,7 +30,9 @@ export function createDeclaredViolationDetector(): Detector {
           : `${WHAT[v.kind]} \`${v.value}\` is outside the declared ${listValues(v.pattern_list)}`,
       );
       return {
-        subject: violations.map((v) => `${v.kind}:${v.value}`).join('|'),
+        // Grouped by what was violated and with which tool: a stream of posts to ever-new paste
+        // sub-domains is one finding with a count, not one per sub-domain.
+        subject: `${violations.map((v) => v.kind).join('+')}|${event.tool}`,
         severity: score >= 0.85 ? 'critical' : 'high',
         score,
         title: `${event.identity_id} acted outside its declared scope (${violations.map((v) => WHAT[v.kind]).join(', ')})`,

@@ -1,0 +1,150 @@
+import { readFile } from 'node:fs/promises';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+import { IDENTITY_TYPES } from '../ingest/schema.js';
+import { LIFECYCLE_STATES, parseIdentitiesFile, type IdentityRecord } from './registry.js';
+
+/**
+ * The `identities` table: the registry file synced in, identities seen only in events recorded
+ * as unregistered. Parameterised SQL, complete settings on every call (see store.ts).
+ */
+
+const SETTINGS = {
+  insert_deduplication_token: '',
+  output_format_json_quote_64bit_integers: 0,
+  date_time_input_format: 'basic',
+} as const;
+
+const Row = z.object({
+  id: z.string(),
+  type: z.enum(IDENTITY_TYPES).catch('agent'),
+  owner: z.string(),
+  purpose: z.string(),
+  state: z.enum(LIFECYCLE_STATES).catch('active'),
+  state_changed_at: z.number().nullable(),
+  credentials: z.array(
+    z.object({
+      id: z.string(),
+      state: z.enum(LIFECYCLE_STATES).catch('active'),
+      revoked_at: z.number().nullable(),
+    }),
+  ),
+  scope_json: z.string(),
+  registered: z.number(),
+});
+
+const Scope = z.object({
+  tools: z.array(z.string()),
+  resources: z.array(z.string()),
+  egressDomains: z.array(z.string()),
+  approvalRequired: z.array(z.string()),
+});
+
+export class IdentityStore {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly database: string,
+  ) {}
+
+  async upsert(records: readonly IdentityRecord[], source: 'file' | 'api'): Promise<void> {
+    if (records.length === 0) return;
+    const now = Date.now();
+    await this.client.insert({
+      table: `${this.database}.identities`,
+      format: 'JSONEachRow',
+      clickhouse_settings: SETTINGS,
+      values: records.map((r) => ({
+        id: r.id,
+        type: r.type,
+        owner: r.owner,
+        purpose: r.purpose,
+        state: r.state,
+        state_changed_at: r.stateChangedAt,
+        credentials: r.credentials.map((c) => ({ id: c.id, state: c.state, revoked_at: c.revokedAt })),
+        scope_json: r.scope ? JSON.stringify(r.scope) : '',
+        registered: r.registered ? 1 : 0,
+        source,
+        first_seen: null,
+        updated_at: now,
+      })),
+    });
+  }
+
+  /** The latest version of every identity. */
+  async loadAll(): Promise<Map<string, IdentityRecord>> {
+    const result = await this.client.query({
+      query: `SELECT id, type, owner, purpose, state,
+                if(isNull(sca), NULL, toFloat64(toUnixTimestamp64Milli(assumeNotNull(sca)))) AS state_changed_at,
+                arrayMap(c -> (c.1, c.2, if(isNull(c.3), NULL, toFloat64(toUnixTimestamp64Milli(assumeNotNull(c.3))))), creds) AS credentials,
+                scope_json, toFloat64(registered) AS registered
+              FROM (SELECT *, state_changed_at AS sca, credentials AS creds FROM ${this.database}.identities FINAL)
+              ORDER BY id`,
+      format: 'JSONEachRow',
+      clickhouse_settings: SETTINGS,
+    });
+    const rows = await result.json<unknown>();
+    const out = new Map<string, IdentityRecord>();
+    for (const raw of rows) {
+      const row = Row.parse(normalizeCredentials(raw));
+      out.set(row.id, {
+        id: row.id,
+        type: row.type,
+        owner: row.owner,
+        purpose: row.purpose,
+        state: row.state,
+        stateChangedAt: row.state_changed_at,
+        credentials: row.credentials.map((c) => ({ id: c.id, state: c.state, revokedAt: c.revoked_at })),
+        scope: row.scope_json ? Scope.parse(JSON.parse(row.scope_json)) : null,
+        registered: row.registered === 1,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Records identities seen in events that the registry does not know, as unregistered.
+   * Registered identities are never overwritten. Returns how many were new.
+   */
+  async recordUnregistered(): Promise<number> {
+    const before = await this.count();
+    await this.client.command({
+      query: `INSERT INTO ${this.database}.identities
+                (id, type, owner, purpose, state, state_changed_at, credentials, scope_json, registered, source, first_seen, updated_at)
+              SELECT b.identity_id, 'agent', '', '', 'active', NULL, [], '', 0, 'events', b.first_seen, now64(3)
+              FROM ${this.database}.identity_baseline_v AS b
+              WHERE b.identity_id NOT IN (SELECT id FROM ${this.database}.identities)`,
+      clickhouse_settings: SETTINGS,
+    });
+    return (await this.count()) - before;
+  }
+
+  private async count(): Promise<number> {
+    const result = await this.client.query({
+      query: `SELECT toFloat64(count()) AS n FROM ${this.database}.identities FINAL`,
+      format: 'JSONEachRow',
+      clickhouse_settings: SETTINGS,
+    });
+    const [row] = await result.json<{ n: number }>();
+    return row?.n ?? 0;
+  }
+}
+
+/** Tuples arrive as arrays: name their fields for validation. */
+function normalizeCredentials(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const row = raw as Record<string, unknown>;
+  const creds = Array.isArray(row.credentials) ? row.credentials : [];
+  return {
+    ...row,
+    credentials: creds.map((c: unknown) =>
+      Array.isArray(c) ? { id: c[0] as unknown, state: c[1] as unknown, revoked_at: c[2] as unknown } : c,
+    ),
+  };
+}
+
+/** Reads, validates and upserts the registry file; returns the records. */
+export async function syncIdentitiesFile(store: IdentityStore, file: string): Promise<IdentityRecord[]> {
+  const records = parseIdentitiesFile(await readFile(file, 'utf8'), file);
+  await store.upsert(records, 'file');
+  return records;
+}
