@@ -132,7 +132,6 @@ export class DetectionEngine {
     if (!profile) {
       profile = new IdentityProfile(identityId);
       this.profiles.set(identityId, profile);
-      this.peers.addIdentity(identityId);
     }
     return profile;
   }

@@ -71,7 +71,18 @@ export class DetectionRunner {
       store.activeFindings(ids, Math.min(...cuts.values()) - Math.max(dedupWindow, DAY_MS)),
     ]);
     for (const id of ids) engine.touch(id);
-    engine.seed(rows, false);
+    // Confirmed incidents never enter a baseline: their values are dropped from the history.
+    const excluded = new Set(
+      overrides
+        .filter((o) => o.effect === 'exclude')
+        .map((o) => `${o.identity_id}\u0000${o.kind}\u0000${o.value}`),
+    );
+    engine.seed(
+      excluded.size === 0
+        ? rows
+        : rows.filter((r) => !excluded.has(`${r.identity_id}\u0000${r.kind}\u0000${r.value}`)),
+      false,
+    );
     for (const o of overrides) {
       if (o.effect === 'exclude') engine.exclude(o.identity_id, o);
       else
@@ -106,7 +117,9 @@ export class DetectionRunner {
   /** Streaming: judge the rows an ingest batch just wrote. */
   async judge(events: DetectorEvent[]): Promise<JudgeResult> {
     if (events.length === 0) return { events: 0, findings: [] };
-    this.streaming ??= await this.newEngine(Date.now());
+    // Peers as of the first batch's earliest event: its rows are already in the aggregates
+    // and must not count twice (the engine adds them as it learns them).
+    this.streaming ??= await this.newEngine(Math.min(...events.map((e) => e.ts)));
     return this.judgeWith(this.streaming, events);
   }
 

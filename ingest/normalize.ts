@@ -58,6 +58,19 @@ function redactField(value: string | undefined, path: string, redactions: Redact
   return result.text;
 }
 
+/** A whole AWS access key id: the public half of a key pair, logged by AWS itself (CloudTrail). */
+const AWS_ACCESS_KEY_ID = /^(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{16}$/;
+
+/**
+ * `identity.credential` is by contract an identifier of the credential, and revocation matches
+ * on it, so a bare AWS access key id stays readable there. Anything else is scanned as usual:
+ * a producer that puts a token in this field gets it redacted like everywhere else.
+ */
+function credentialId(value: string | undefined, redactions: RedactionRow[]): string {
+  if (value && AWS_ACCESS_KEY_ID.test(value)) return value;
+  return redactField(value, 'identity.credential', redactions);
+}
+
 export function normalizeEvent(event: ActionEvent, ctx: NormalizeContext): ActionRow {
   const redactions: RedactionRow[] = [];
   const field = (value: string | undefined, path: string): string => redactField(value, path, redactions);
@@ -85,7 +98,7 @@ export function normalizeEvent(event: ActionEvent, ctx: NormalizeContext): Actio
     identity_type: event.identity.type ?? '',
     identity_owner: field(event.identity.owner, 'identity.owner'),
     identity_instance: field(event.identity.instance, 'identity.instance'),
-    identity_credential: field(event.identity.credential, 'identity.credential'),
+    identity_credential: credentialId(event.identity.credential, redactions),
     session: field(event.session, 'session'),
     action: event.action,
     tool: field(event.tool, 'tool'),

@@ -8,9 +8,12 @@ import { DAY_MS, IdentityProfile } from '../../detectors/profile.js';
 import type { IdentityRecord } from '../../detectors/registry.js';
 import {
   createDormantReactivationDetector,
+  createRevokedActivityDetector,
   createUnregisteredDetector,
 } from '../../detectors/rules/lifecycle.js';
+import { createDeclaredViolationDetector } from '../../detectors/rules/scope-declared-violation.js';
 import { createNewEgressDetector } from '../../detectors/rules/scope-new-egress.js';
+import { createWorkloadInteractiveDetector } from '../../detectors/rules/workload-interactive.js';
 import { createNewResourceDetector } from '../../detectors/rules/scope-new-resource.js';
 import { createNewToolDetector } from '../../detectors/rules/scope-new-tool.js';
 import { createPrivilegeEscalationDetector } from '../../detectors/rules/scope-privilege-escalation.js';
@@ -416,5 +419,77 @@ describe('engine', () => {
     for (const e of stream())
       hits += engine.process(e).filter((f) => f.detector === 'scope.new_resource').length;
     expect(hits).toBe(4);
+  });
+});
+
+describe('policy detectors with a registry', () => {
+  const record: IdentityRecord = {
+    id: 'release-bot',
+    type: 'service_account',
+    owner: 'team-platform',
+    purpose: 'ships releases',
+    state: 'active',
+    stateChangedAt: null,
+    credentials: [{ id: 'old-key', state: 'revoked', revokedAt: T0 - DAY_MS }],
+    scope: {
+      tools: ['git.*'],
+      resources: [],
+      egressDomains: ['api.github.com'],
+      approvalRequired: ['deploy'],
+    },
+    registered: true,
+  };
+
+  it('lifecycle.revoked_activity: a revoked credential in use is critical', () => {
+    const detector = createRevokedActivityDetector();
+    const observation = detector.evaluate(
+      context(ev({ identity_credential: 'old-key' }), history(1), { identity: record }),
+    );
+    expect(observation?.severity).toBe('critical');
+    expect(observation?.explanation).toContain('credential `old-key`');
+    expect(
+      detector.evaluate(context(ev({ identity_credential: 'new-key' }), history(1), { identity: record })),
+    ).toBeNull();
+    const revoked = { ...record, state: 'suspended' as const, stateChangedAt: T0 };
+    expect(detector.evaluate(context(ev(), history(1), { identity: revoked }))?.score).toBe(0.8);
+  });
+
+  it('scope.declared_violation: names what was outside the scope', () => {
+    const detector = createDeclaredViolationDetector();
+    const observation = detector.evaluate(
+      context(ev({ tool: 'argo.sync', action: 'deploy', target_domain: 'argo.internal' }), history(1), {
+        identity: record,
+      }),
+    );
+    expect(observation?.facts.violations).toEqual([
+      'tool:argo.sync',
+      'egress:argo.internal',
+      'approval:deploy argo.sync',
+    ]);
+    expect(observation?.severity).toBe('critical');
+    expect(
+      detector.evaluate(
+        context(ev({ tool: 'git.push', action: 'code.push' }), history(1), { identity: record }),
+      ),
+    ).toBeNull();
+    expect(detector.evaluate(context(ev({ tool: 'argo.sync' }), history(1)))).toBeNull();
+  });
+});
+
+describe('identity.workload_interactive_use', () => {
+  const detector = createWorkloadInteractiveDetector();
+  it('flags a workload credential used from a desktop CLI, not from servers', () => {
+    const laptop = ev({
+      identity_type: 'workload',
+      source_user_agent: 'aws-cli/1.18.136 Python/3.8.5 Darwin/19.5.0 botocore/1.17',
+    });
+    expect(detector.evaluate(context(laptop, history(0)))?.facts.client).toBe('Darwin');
+    const server = ev({
+      identity_type: 'workload',
+      source_user_agent: 'aws-sdk-go/1.44.157 (go1.19.3; linux; amd64)',
+    });
+    expect(detector.evaluate(context(server, history(0)))).toBeNull();
+    const human = ev({ identity_type: 'human', source_user_agent: 'Mozilla/5.0 (Macintosh)' });
+    expect(detector.evaluate(context(human, history(0)))).toBeNull();
   });
 });

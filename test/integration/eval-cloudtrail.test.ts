@@ -1,0 +1,132 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../common/paths.js';
+import { createPipeline } from '../../ingest/pipeline.js';
+import type { ActionRow } from '../../ingest/rows.js';
+
+/**
+ * The real CloudTrail of the shared evaluation suites maps with no dead letters and sensible
+ * identities, tools and action classes. Counts and mappings below were checked by hand against
+ * the raw records. Reads ../shared/eval only when present (CI has it).
+ */
+
+const EVAL = path.resolve(packageRoot(), '..', 'shared', 'eval');
+const FILES = [
+  'cloudtrail-stratus/baseline.jsonl.gz',
+  'cloudtrail-stratus/input.jsonl.gz',
+  'cloudtrail-ec2-exfil/input.jsonl.gz',
+];
+const present = FILES.every((f) => existsSync(path.join(EVAL, f)));
+if (!present) console.warn(`eval-cloudtrail: skipped, evaluation data not found under ${EVAL}`);
+
+describe.skipIf(!present)('real CloudTrail (shared eval suites)', () => {
+  const pipeline = createPipeline({ maxMessageBytes: 1 << 20, argsMaxBytes: 8192 });
+  const rows: ActionRow[] = [];
+  let dlq = 0;
+  let records = 0;
+  for (const file of FILES) {
+    const lines = gunzipSync(readFileSync(path.join(EVAL, file)))
+      .toString('utf8')
+      .split('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      records += 1;
+      const result = pipeline({
+        value: Buffer.from(line),
+        format: 'cloudtrail',
+        coordinates: {
+          origin: 'file',
+          topic: `file:${file}`,
+          partition: 0,
+          offset: String(i),
+          key: '',
+          timestampMs: 0,
+        },
+      });
+      if (result.kind === 'ok') rows.push(...result.rows);
+      else dlq += 1;
+    });
+  }
+  const byId = new Map(rows.map((r) => [r.event_id, r]));
+
+  it('maps every record, none dead-lettered', () => {
+    expect(records).toBe(1937);
+    expect(dlq).toBe(0);
+    expect(rows).toHaveLength(1937);
+  });
+
+  it('finds the principals: users, roles (sessions collapsed) and AWS services', () => {
+    const identities = new Set(rows.map((r) => r.identity_id));
+    expect(identities.size).toBe(15);
+    expect(identities).toContain('arn:aws:iam::123837392027:user/bert-jan');
+    expect(identities).toContain(
+      'arn:aws:iam::123456789123:role/MordorNginxStack-BankingWAFRole-9S3E0UAE1MM0',
+    );
+    expect(identities).toContain('secretsmanager.amazonaws.com');
+    expect([...identities].some((id) => id.includes('assumed-role'))).toBe(false);
+  });
+
+  it('classifies actions', () => {
+    const classes: Record<string, number> = {};
+    for (const r of rows) classes[r.action] = (classes[r.action] ?? 0) + 1;
+    expect(classes).toEqual({
+      auth: 32,
+      'secret.read': 354,
+      'data.read': 1133,
+      'identity.change': 47,
+      'data.write': 236,
+      'data.delete': 135,
+    });
+  });
+
+  it.each([
+    [
+      '00d955a7-4797-46c4-ba50-ed0c81867020',
+      'arn:aws:iam::123837392027:role/sandbox-ec2-get-password-data-role',
+      'ec2.amazonaws.com:GetPasswordData',
+      'secret.read',
+      'denied',
+    ],
+    [
+      'e4bad408-6272-4892-bf47-bd41b435ce40',
+      'arn:aws:iam::123837392027:user/bert-jan',
+      'sts.amazonaws.com:AssumeRole',
+      'auth',
+      'denied',
+    ],
+    [
+      '04e99aef-c0da-410b-91d5-4ff900bdc32e',
+      'arn:aws:iam::123837392027:user/bert-jan',
+      'secretsmanager.amazonaws.com:GetSecretValue',
+      'secret.read',
+      'success',
+    ],
+    [
+      '9790ee84-ed2b-4866-83d1-f32af0dd4cd2',
+      'arn:aws:iam::123837392027:user/bert-jan',
+      'cloudtrail.amazonaws.com:StopLogging',
+      'data.delete',
+      'failure',
+    ],
+    [
+      '55e25aa9-7165-446e-aef6-815c7a79a961',
+      'ec2.amazonaws.com',
+      'sts.amazonaws.com:AssumeRole',
+      'auth',
+      'success',
+    ],
+  ])('%s → %s %s (%s, %s)', (id, identity, tool, action, outcome) => {
+    expect(byId.get(id)).toMatchObject({ identity_id: identity, tool, action, outcome });
+  });
+
+  it('keeps the role session and the resource', () => {
+    expect(byId.get('00d955a7-4797-46c4-ba50-ed0c81867020')).toMatchObject({
+      session: 'aws-go-sdk-1688990082523310002',
+      resource_type: 'ec2_instance',
+      resource_id: 'i-yo72hkw7elzv1ald',
+      identity_credential: 'ASIATFQR7NSCWLLE7IWW',
+    });
+  });
+});
