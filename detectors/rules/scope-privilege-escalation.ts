@@ -41,7 +41,7 @@ export function createPrivilegeEscalationDetector(overrides: Partial<NoveltyConf
         score,
         title: `${event.identity_id} escalated from ${previousLevel} to ${level} actions`,
         explanation:
-          `\`${event.identity_id}\` performed \`${event.action}\` (\`${event.tool}\`, ${event.outcome}), a ${level}-level action; ` +
+          `\`${event.identity_id}\` performed \`${event.action}\` (\`${event.tool}\`, ${event.outcome}), ${/^[aeiou]/.test(level) ? 'an' : 'a'} ${level}-level action; ` +
           `in ${String(config.windowDays)} days its highest level was ${previousLevel} (action classes: ${listValues(known)}).`,
         facts: {
           action: event.action,

@@ -89,7 +89,7 @@ describe('docker-compose.yml', () => {
   it('runs the CLI commands as services built from the Dockerfile', () => {
     const names = scopewatchServices().map(([name]) => name);
     // Guards the checks below against passing vacuously if the anchor stops carrying `build`.
-    expect(names.sort()).toEqual(['api', 'ingest', 'migrate']);
+    expect(names.sort()).toEqual(['api', 'detect', 'ingest', 'migrate']);
   });
 
   it('sets only documented environment variables on scopewatch services', () => {

@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../common/config.js';
+import { silentLogger } from '../common/logger.js';
+import type { DetectorEvent } from '../detectors/event.js';
+import { DetectionRunner } from '../detectors/runner.js';
+import { DetectionStore } from '../detectors/store.js';
+import { openClickHouse, type ClickHouse } from '../sql/client.js';
+import { prepareSchema } from '../sql/setup.js';
+
+/**
+ * npm run bench:detect — detection at fleet scale on the embedded engine:
+ *  1. history: BENCH_EVENTS (default 10M) generated events for BENCH_IDENTITIES (10,000)
+ *     identities over 30 days, written to `actions` inside ClickHouse (the materialized views
+ *     maintain the baselines as they go);
+ *  2. baseline build: the baseline aggregates rebuilt from scratch from those stored events,
+ *     with the view's own SELECT (what a backfill or a re-baseline costs);
+ *  3. streaming detection: BENCH_STREAM (500k) new events in ingest-sized batches through the
+ *     streaming runner (hydration from the aggregates, all detectors, findings written).
+ * Prints the figures and peak RSS; the last line is one JSON object.
+ */
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 10_000);
+const STREAM = Number(process.env.BENCH_STREAM ?? 500_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 20_000);
+const DAY = 86_400_000;
+const SETTINGS = { insert_deduplication_token: '', output_format_json_quote_64bit_integers: 0 } as const;
+
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+async function timed<T>(what: string, work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await work();
+  const ms = performance.now() - start;
+  process.stdout.write(`${what}: ${(ms / 1000).toFixed(1)} s\n`);
+  return { ms, value };
+}
+
+/** Per identity: ~12 tools from a pool, resources tied to tools, a few domains, sessions of 50 events. */
+async function generateHistory(ch: ClickHouse, start: number, span: number): Promise<void> {
+  const db = ch.database;
+  await ch.client.command({
+    query: `INSERT INTO ${db}.actions (event_id, ts, schema_version, source_format, identity_id, identity_type, session,
+              action, tool, resource_type, resource_id, target_domain, outcome, kafka_topic)
+            SELECT
+              concat('h-', toString(number)),
+              fromUnixTimestamp64Milli(toInt64({start:Float64} + number * {step:Float64}), 'UTC'),
+              'scopewatch.action/v1', 'canonical',
+              concat('agent-', toString(number % {ids:UInt64})) AS id,
+              'agent',
+              concat(id, '-s', toString(intDiv(number, {ids:UInt64} * 50))),
+              ['tool.call', 'api.call', 'data.read', 'data.write', 'code.commit'][1 + cityHash64(number, 1) % 5],
+              concat('tool-', toString((number % {ids:UInt64}) % 89 + cityHash64(number, 2) % 12) AS t) AS tool,
+              'repo',
+              concat('org-', toString((number % {ids:UInt64}) % 50), '/repo-', toString((cityHash64(t) + cityHash64(number, 3) % 4) % 40)),
+              if(cityHash64(number, 4) % 5 = 0,
+                 concat('api', toString(cityHash64(number, 5) % 4), '.svc', toString((number % {ids:UInt64}) % 30), '.example.com'), ''),
+              'success',
+              'bench'
+            FROM numbers({n:UInt64})`,
+    query_params: { start, step: span / EVENTS, ids: IDENTITIES, n: EVENTS },
+    clickhouse_settings: { ...SETTINGS, max_insert_threads: '2' },
+  });
+}
+
+async function rebuildBaselines(ch: ClickHouse): Promise<number> {
+  const db = ch.database;
+  const result = await ch.client.query({
+    query: `SELECT as_select FROM system.tables WHERE database = {db:String} AND name = 'baseline_terms_mv'`,
+    query_params: { db },
+    format: 'JSONEachRow',
+    clickhouse_settings: SETTINGS,
+  });
+  const [view] = await result.json<{ as_select: string }>();
+  if (!view) throw new Error('baseline_terms_mv not found');
+  await ch.client.command({ query: `TRUNCATE TABLE ${db}.baseline_terms`, clickhouse_settings: SETTINGS });
+  await ch.client.command({
+    query: `INSERT INTO ${db}.baseline_terms ${view.as_select}`,
+    clickhouse_settings: { ...SETTINGS, max_insert_threads: '2' },
+  });
+  const rows = await ch.client.query({
+    query: `SELECT toFloat64(count()) AS n FROM ${db}.baseline_terms`,
+    format: 'JSONEachRow',
+    clickhouse_settings: SETTINGS,
+  });
+  return (await rows.json<{ n: number }>())[0]?.n ?? 0;
+}
+
+/** New events after the history: the same habits, with a little novelty (≈1% new tools, resources, domains). */
+function* liveEvents(start: number): Generator<DetectorEvent> {
+  let seed = 42;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let i = 0; i < STREAM; i += 1) {
+    const id = Math.floor(rand() * IDENTITIES);
+    const novel = rand() < 0.01;
+    const tool = novel ? `tool-new-${String(Math.floor(rand() * 50))}` : `tool-${String((id % 89) + Math.floor(rand() * 12))}`;
+    yield {
+      event_id: `l-${String(i)}`,
+      ts: start + i * 10,
+      identity_id: `agent-${String(id)}`,
+      identity_type: 'agent',
+      identity_credential: '',
+      session: `agent-${String(id)}-live${String(Math.floor(i / 200_000))}`,
+      action: rand() < 0.002 ? 'deploy' : 'api.call',
+      tool,
+      resource_type: 'repo',
+      resource_id: `org-${String(id % 50)}/repo-${String(novel ? 100 + Math.floor(rand() * 10) : Math.floor(rand() * 40))}`,
+      target_domain: rand() < 0.2 ? `api${String(Math.floor(rand() * (novel ? 9 : 4)))}.svc${String(id % 30)}.example.com` : '',
+      outcome: 'success',
+      approval_id: '',
+      source_ip: '',
+      source_user_agent: '',
+    };
+  }
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'scopewatch-bench-detect-'));
+  const config = loadConfig({}, { dataDir, logLevel: 'warn', clickhouse: { actionsTtlDays: 0 } });
+  const ch = await openClickHouse(config);
+  try {
+    await prepareSchema(ch, config, silentLogger);
+    const now = Date.now();
+    const historyStart = now - 31 * DAY;
+    process.stdout.write(`history: ${String(EVENTS)} events, ${String(IDENTITIES)} identities, 30 days\n`);
+    const history = await timed('  generated + stored (views maintaining baselines)', () =>
+      generateHistory(ch, historyStart, 30 * DAY),
+    );
+    const build = await timed('  baseline build from stored events', () => rebuildBaselines(ch));
+    process.stdout.write(`  baseline rows (identity × term × day): ${String(build.value)}\n`);
+
+    const runner = new DetectionRunner({
+      store: new DetectionStore(ch.client, ch.database),
+      logger: silentLogger,
+      registry: () => null,
+    });
+    let findings = 0;
+    let batch: DetectorEvent[] = [];
+    const stream = await timed(`streaming detection of ${String(STREAM)} events (batches of ${String(BATCH)})`, async () => {
+      for (const event of liveEvents(now - DAY)) {
+        batch.push(event);
+        if (batch.length === BATCH) {
+          findings += (await runner.judge(batch)).findings.length;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) findings += (await runner.judge(batch)).findings.length;
+    });
+    const figures = {
+      events: EVENTS,
+      identities: IDENTITIES,
+      history_eps: Math.round(EVENTS / (history.ms / 1000)),
+      baseline_build_s: Math.round(build.ms / 100) / 10,
+      baseline_rows: build.value,
+      stream_events: STREAM,
+      detect_eps: Math.round(STREAM / (stream.ms / 1000)),
+      findings_touched: findings,
+      peak_rss_mb: peakRssMb(),
+    };
+    process.stdout.write(
+      `streaming detection: ${String(figures.detect_eps)} events/s, ${String(findings)} findings opened/updated; peak RSS ${String(figures.peak_rss_mb)} MB\n`,
+    );
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } finally {
+    await ch.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

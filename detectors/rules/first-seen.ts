@@ -1,0 +1,72 @@
+import type { Term } from '../terms.js';
+import { severityFromScore, type Detector, type DetectorContext, type Observation } from '../types.js';
+import {
+  noveltyConfig,
+  percent,
+  scoreNovelty,
+  warmedUp,
+  windowMs,
+  type NoveltyConfig,
+  type NoveltyScore,
+} from './novelty.js';
+
+/**
+ * The shape every first-seen detector shares: pick the event's term, skip it when the
+ * identity knows it (inside the window) or is still warming up, score it, and describe it.
+ * A detector supplies only what differs: which term, how surprising, and the words.
+ */
+
+export interface FirstSeenSpec {
+  id: string;
+  version: string;
+  frameworks: readonly string[];
+  /** The event's value of this detector's kind, or null when the event has none. */
+  term(ctx: DetectorContext): Term | null;
+  /** 0..1: how unexpected any new value of this kind is for this identity. */
+  surprise(ctx: DetectorContext, term: Term, window: number): number;
+  describe(
+    ctx: DetectorContext,
+    term: Term,
+    config: NoveltyConfig,
+    score: NoveltyScore,
+  ): Pick<Observation, 'title' | 'explanation' | 'facts'>;
+}
+
+/** "N% of other identities use it." and "K other first-seen things…" tails, when they say something. */
+export function contextSentences(ctx: DetectorContext, score: NoveltyScore, verb: string): string {
+  const peers = ctx.peers.size > 1 ? ` ${percent(score.peerShare)} of other identities ${verb} it.` : '';
+  const session =
+    score.sessionNovel > 0
+      ? ` ${String(score.sessionNovel)} other first-seen thing${score.sessionNovel === 1 ? '' : 's'} happened earlier in this session.`
+      : '';
+  return peers + session;
+}
+
+export function createFirstSeenDetector(
+  spec: FirstSeenSpec,
+  overrides: Partial<NoveltyConfig> = {},
+): Detector {
+  const config = noveltyConfig(overrides);
+  return {
+    id: spec.id,
+    version: spec.version,
+    kind: 'behavioural',
+    config,
+    frameworks: spec.frameworks,
+    evaluate(ctx: DetectorContext): Observation | null {
+      const term = spec.term(ctx);
+      if (!term) return null;
+      const window = windowMs(config);
+      if (ctx.profile.recall(term, ctx.event.ts, window) || !warmedUp(ctx, config)) return null;
+      const score = scoreNovelty(ctx, term, spec.surprise(ctx, term, window));
+      if (score.score < config.minScore) return null;
+      return {
+        subject: term.value,
+        term,
+        severity: severityFromScore(score.score),
+        score: score.score,
+        ...spec.describe(ctx, term, config, score),
+      };
+    },
+  };
+}
