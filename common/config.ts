@@ -47,6 +47,7 @@ export const ENV_VARS = {
   KAFKA_SASL_PASSWORD: 'kafka.sasl.password',
   SCOPEWATCH_TOPIC: 'kafka.topic',
   SCOPEWATCH_DLQ_TOPIC: 'kafka.dlqTopic',
+  SCOPEWATCH_TOPIC_FORMATS: 'kafka.topicFormats',
   SCOPEWATCH_TOPIC_PARTITIONS: 'kafka.partitions',
   SCOPEWATCH_TOPIC_REPLICATION: 'kafka.replicationFactor',
   SCOPEWATCH_CONSUMER_GROUP: 'kafka.groupId',
@@ -105,6 +106,20 @@ export const ConfigSchema = z.object({
       .default({}),
     topic: z.string().min(1).default('agent-actions'),
     dlqTopic: z.string().min(1).optional(),
+    /** Extra topics and the source format of their messages: `topic=format,…` (a `format` header still wins). */
+    topicFormats: csv
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^[A-Za-z0-9._-]+=[a-z0-9_-]+$/,
+              'entries are topic=format, e.g. cloudtrail-raw=cloudtrail',
+            ),
+        ),
+      )
+      .transform((entries) => Object.fromEntries(entries.map((e) => e.split('=') as [string, string])))
+      .default({}),
     partitions: positiveInt.default(6),
     replicationFactor: positiveInt.default(1),
     groupId: z.string().min(1).default('scopewatch-ingest'),

@@ -7,6 +7,7 @@ import { BatchFlusher } from './flusher.js';
 import { createPipeline, type FormatAdapter } from './pipeline.js';
 import type { MessageCoordinates } from './rows.js';
 import { ensureTopics } from './topics.js';
+import { FORMAT_NAMES } from './adapters/index.js';
 import type { RowSink } from './writer.js';
 
 /**
@@ -73,7 +74,15 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
   });
   await Promise.all([consumer.connect(), producer.connect()]);
 
-  const topic = config.kafka.topic;
+  const topicFormats = config.kafka.topicFormats;
+  for (const [mapped, format] of Object.entries(topicFormats))
+    if (!FORMAT_NAMES.includes(format))
+      throw new Error(
+        `SCOPEWATCH_TOPIC_FORMATS: topic ${mapped} maps to unknown format "${format}" (known: ${FORMAT_NAMES.join(', ')})`,
+      );
+  // The main topic plus any per-format topics (e.g. raw CloudTrail shipped to its own topic).
+  const topics = [config.kafka.topic, ...Object.keys(topicFormats).filter((t) => t !== config.kafka.topic)];
+  const all = topics.map((topic) => ({ topic }));
   const assigned = new Map<string, number[]>();
   // Mutable state shared by eachBatch, the timer and stop(): kept in one object so every reader sees writes.
   const state = { paused: false, stopping: false, inFlightBatches: 0 };
@@ -83,14 +92,14 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
     if (state.paused) return;
     state.paused = true;
     metrics.paused.set(1);
-    consumer.pause([{ topic }]);
+    consumer.pause(all);
     log.warn('intake paused', { why });
   };
   const resumeIntake = (): void => {
     if (!state.paused || state.stopping) return;
     state.paused = false;
     metrics.paused.set(0);
-    consumer.resume([{ topic }]);
+    consumer.resume(all);
     log.info('intake resumed');
   };
 
@@ -130,7 +139,8 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
       for (const message of batch.messages) {
         // Re-read on every message: stop() may have been called while this batch was awaiting.
         if (!isRunning() || isStale() || stopRequested()) break;
-        const format = headerString(message, FORMAT_HEADER) ?? 'canonical';
+        // The producer's header wins; else the topic's configured format; else canonical.
+        const format = headerString(message, FORMAT_HEADER) ?? topicFormats[batch.topic] ?? 'canonical';
         const coordinates: MessageCoordinates = {
           origin: 'kafka',
           topic: batch.topic,
@@ -196,7 +206,7 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
     if (!event.payload.restart) rejectCrash(event.payload.error);
   });
 
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
@@ -209,7 +219,7 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
     stopped ??= (async () => {
       state.stopping = true;
       clearInterval(timer);
-      consumer.pause([{ topic }]);
+      consumer.pause(all);
       const deadline = Date.now() + 20_000;
       while (state.inFlightBatches > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       try {

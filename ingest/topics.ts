@@ -11,7 +11,9 @@ export async function ensureTopics(kafka: Kafka, config: Config, logger: Logger)
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [config.kafka.topic, dlqTopicOf(config)].filter((t) => !existing.has(t));
+    const wanted = [
+      ...new Set([config.kafka.topic, dlqTopicOf(config), ...Object.keys(config.kafka.topicFormats)]),
+    ].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
