@@ -100,7 +100,9 @@ function* liveEvents(start: number): Generator<DetectorEvent> {
   for (let i = 0; i < STREAM; i += 1) {
     const id = Math.floor(rand() * IDENTITIES);
     const novel = rand() < 0.01;
-    const tool = novel ? `tool-new-${String(Math.floor(rand() * 50))}` : `tool-${String((id % 89) + Math.floor(rand() * 12))}`;
+    const tool = novel
+      ? `tool-new-${String(Math.floor(rand() * 50))}`
+      : `tool-${String((id % 89) + Math.floor(rand() * 12))}`;
     yield {
       event_id: `l-${String(i)}`,
       ts: start + i * 10,
@@ -112,7 +114,10 @@ function* liveEvents(start: number): Generator<DetectorEvent> {
       tool,
       resource_type: 'repo',
       resource_id: `org-${String(id % 50)}/repo-${String(novel ? 100 + Math.floor(rand() * 10) : Math.floor(rand() * 40))}`,
-      target_domain: rand() < 0.2 ? `api${String(Math.floor(rand() * (novel ? 9 : 4)))}.svc${String(id % 30)}.example.com` : '',
+      target_domain:
+        rand() < 0.2
+          ? `api${String(Math.floor(rand() * (novel ? 9 : 4)))}.svc${String(id % 30)}.example.com`
+          : '',
       outcome: 'success',
       approval_id: '',
       source_ip: '',
@@ -143,16 +148,19 @@ async function main(): Promise<void> {
     });
     let findings = 0;
     let batch: DetectorEvent[] = [];
-    const stream = await timed(`streaming detection of ${String(STREAM)} events (batches of ${String(BATCH)})`, async () => {
-      for (const event of liveEvents(now - DAY)) {
-        batch.push(event);
-        if (batch.length === BATCH) {
-          findings += (await runner.judge(batch)).findings.length;
-          batch = [];
+    const stream = await timed(
+      `streaming detection of ${String(STREAM)} events (batches of ${String(BATCH)})`,
+      async () => {
+        for (const event of liveEvents(now - DAY)) {
+          batch.push(event);
+          if (batch.length === BATCH) {
+            findings += (await runner.judge(batch)).findings.length;
+            batch = [];
+          }
         }
-      }
-      if (batch.length > 0) findings += (await runner.judge(batch)).findings.length;
-    });
+        if (batch.length > 0) findings += (await runner.judge(batch)).findings.length;
+      },
+    );
     const figures = {
       events: EVENTS,
       identities: IDENTITIES,
