@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { silentLogger } from '../common/logger.js';
-import { packageRoot } from '../common/paths.js';
 import { analyze } from '../detectors/analyze.js';
+import { evalDir } from './suites.js';
 
 /**
  * npm run eval — detection quality on real third-party data. For every suite in the shared
@@ -35,10 +35,6 @@ export interface SuiteResult {
   findings: number;
   ours: Score;
   reference: Score;
-}
-
-export function evalDir(): string {
-  return process.env.SCOPEWATCH_EVAL_DIR ?? path.resolve(packageRoot(), '..', 'shared', 'eval');
 }
 
 async function score(dir: string, suiteDir: string, arg: string): Promise<Score> {
