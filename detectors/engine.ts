@@ -83,6 +83,11 @@ export class DetectionEngine {
     this.learn(event, profile, this.sessionOf(event));
   }
 
+  /** A value triage allowed for an identity (false positive): normal from now on. */
+  allow(identityId: string, term: Term): void {
+    this.profileOf(identityId).allow(term);
+  }
+
   /** Terms withheld for good by triage (confirmed incidents). */
   exclude(identityId: string, term: Term): void {
     this.withhold(identityId, term);

@@ -52,6 +52,18 @@ export class IdentityProfile {
   }
 
   /** Folds an event in; `withheld` terms (open findings' subjects) are counted but not learned. */
+  /**
+   * A value triage allowed: known from now on and never aged out of the window, without
+   * counting as activity (event totals, first/last seen stay as they are).
+   */
+  allow(term: Term): void {
+    this.merge(term.kind, term.value, {
+      firstTs: Number.MAX_SAFE_INTEGER,
+      lastTs: Number.MAX_SAFE_INTEGER,
+      count: 0,
+    });
+  }
+
   observe(event: DetectorEvent, withheld: (term: Term) => boolean = () => false): void {
     for (const term of termsOf(event))
       if (!withheld(term))

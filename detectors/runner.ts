@@ -85,20 +85,7 @@ export class DetectionRunner {
     );
     for (const o of overrides) {
       if (o.effect === 'exclude') engine.exclude(o.identity_id, o);
-      else
-        engine.seed(
-          [
-            {
-              identity_id: o.identity_id,
-              kind: o.kind,
-              value: o.value,
-              first_ts: 0,
-              last_ts: Number.MAX_SAFE_INTEGER,
-              count: 1,
-            },
-          ],
-          false,
-        );
+      else engine.allow(o.identity_id, o);
     }
     engine.loadFindings(findings);
     for (const e of raw) engine.learnOnly(e);

@@ -21,6 +21,13 @@ export type NoveltyConfig = {
   minScore: number;
 };
 
+export const DEFAULT_NOVELTY: NoveltyConfig = {
+  windowDays: 30,
+  warmupEvents: 20,
+  warmupDays: 0,
+  minScore: 0.35,
+};
+
 /** Defaults with overrides applied; absent overrides keep the default. */
 export function noveltyConfig(overrides: Partial<NoveltyConfig> = {}): NoveltyConfig {
   return {
@@ -30,13 +37,6 @@ export function noveltyConfig(overrides: Partial<NoveltyConfig> = {}): NoveltyCo
     minScore: overrides.minScore ?? DEFAULT_NOVELTY.minScore,
   };
 }
-
-export const DEFAULT_NOVELTY: NoveltyConfig = {
-  windowDays: 30,
-  warmupEvents: 20,
-  warmupDays: 0,
-  minScore: 0.35,
-};
 
 export function windowMs(config: NoveltyConfig): number {
   return config.windowDays * DAY_MS;

@@ -412,6 +412,20 @@ describe('engine', () => {
     expect(once[0]?.count).toBe(1);
   });
 
+  it('treats a value allowed by triage as known without counting it as activity', () => {
+    const events = stream();
+    const allowed = new DetectionEngine(options());
+    allowed.allow('release-bot', { kind: 'resource', value: 'repo:evil/repo' });
+    const fresh = new DetectionEngine(options());
+    const hits = (engine: DetectionEngine): number =>
+      events.reduce(
+        (n, e) => n + engine.process(e).filter((f) => f.detector === 'scope.new_resource').length,
+        0,
+      );
+    expect(hits(fresh)).toBe(1);
+    expect(hits(allowed)).toBe(0);
+  });
+
   it('never learns a value excluded by triage', () => {
     const engine = new DetectionEngine(options({ promoteAfterSessions: 1 }));
     engine.exclude('release-bot', { kind: 'resource', value: 'repo:evil/repo' });
