@@ -112,6 +112,7 @@ async function streamingRunner(config: Config, ch: ClickHouse, logger: Logger): 
     store: new DetectionStore(ch.client, ch.database),
     logger: logger.child({ component: 'detect' }),
     registry: () => registry,
+    overrides: config.detect.detectors,
   });
 }
 

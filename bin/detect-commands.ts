@@ -32,6 +32,7 @@ export async function runAnalyze(config: Config, flags: Flags): Promise<void> {
     format: flags.format ?? 'canonical',
     out: flags.out,
     registry: await loadRegistry(flags.identities ?? config.detect.identitiesFile),
+    overrides: config.detect.detectors,
     logger,
   });
   process.stdout.write(
@@ -86,7 +87,12 @@ export async function startScheduledDetection(
   const store = new DetectionStore(ch.client, ch.database);
   const identities = new IdentityStore(ch.client, ch.database);
   let registry = await syncRegistry(config, identities);
-  const runner = new DetectionRunner({ store, logger, registry: () => registry });
+  const runner = new DetectionRunner({
+    store,
+    logger,
+    registry: () => registry,
+    overrides: config.detect.detectors,
+  });
   let running: Promise<void> | null = null;
   const pass = async (): Promise<void> => {
     if (running) return;

@@ -63,6 +63,7 @@ export const ENV_VARS = {
   SCOPEWATCH_IDENTITIES: 'detect.identitiesFile',
   SCOPEWATCH_DETECT_SCHEDULE: 'detect.schedule',
   SCOPEWATCH_DETECT_STREAMING: 'detect.streaming',
+  SCOPEWATCH_DETECTORS: 'detect.detectors',
   SCOPEWATCH_API_HOST: 'api.host',
   SCOPEWATCH_API_PORT: 'api.port',
   SCOPEWATCH_API_KEYS: 'api.keys',
@@ -142,6 +143,36 @@ export const ConfigSchema = z.object({
     schedule: z.string().min(1).default('* * * * *'),
     /** Judge each ingest batch inline (run/ingest); the scheduled pass still catches up. */
     streaming: bool.default(true),
+    /**
+     * Per-detector settings, JSON keyed by detector id, e.g.
+     * {"scope.new_tool":{"warmupEvents":50,"windowDays":60},"lifecycle.dormant_reactivation":{"dormantDays":14}}
+     */
+    detectors: z
+      .unknown()
+      .transform((value, ctx) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object keyed by detector id' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.record(
+          z.string().regex(/^[a-z]+\.[a-z_]+$/, 'keys are detector ids such as scope.new_tool'),
+          z
+            .object({
+              windowDays: z.number().positive().optional(),
+              warmupEvents: z.number().int().nonnegative().optional(),
+              warmupDays: z.number().nonnegative().optional(),
+              minScore: z.number().min(0).max(1).optional(),
+              dormantDays: z.number().positive().optional(),
+            })
+            .strict(),
+        ),
+      )
+      .default({}),
   }),
   api: z.object({
     host: z.string().default('127.0.0.1'),
@@ -216,7 +247,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const dotted = issue.path.join('.');
-      const envName = Object.entries(ENV_VARS).find(([, p]) => p === dotted)?.[0];
+      // `kafka.topicFormats.0` is still SCOPEWATCH_TOPIC_FORMATS: match the variable's path as a prefix.
+      const envName = Object.entries(ENV_VARS).find(
+        ([, p]) => dotted === p || dotted.startsWith(`${p}.`),
+      )?.[0];
       return `  ${dotted}${envName ? ` (${envName})` : ''}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

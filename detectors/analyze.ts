@@ -9,6 +9,7 @@ import { replayFile, type ReplayResult } from '../ingest/replay.js';
 import { ClickHouseRowSink } from '../ingest/writer.js';
 import { openClickHouse } from '../sql/client.js';
 import { prepareSchema } from '../sql/setup.js';
+import type { DetectorOverrides } from './catalog.js';
 import type { Finding } from './findings.js';
 import type { IdentityRecord } from './registry.js';
 import { DetectionRunner } from './runner.js';
@@ -27,6 +28,8 @@ export interface AnalyzeOptions {
   format: string;
   out: string;
   registry: ReadonlyMap<string, IdentityRecord> | null;
+  /** Per-detector settings (SCOPEWATCH_DETECTORS). */
+  overrides?: DetectorOverrides;
   logger: Logger;
   adapters?: readonly FormatAdapter[];
   /** Keep the temporary database (for inspection) instead of deleting it. */
@@ -101,6 +104,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       store: new DetectionStore(ch.client, ch.database),
       logger: options.logger,
       registry: () => options.registry,
+      overrides: options.overrides,
       eventTimeClock: true,
     });
     const { findings } = await runner.judgeIngested(

@@ -2,6 +2,7 @@ import {
   createDormantReactivationDetector,
   createRevokedActivityDetector,
   createUnregisteredDetector,
+  type DormancyConfig,
 } from './rules/lifecycle.js';
 import type { NoveltyConfig } from './rules/novelty.js';
 import { createDeclaredViolationDetector } from './rules/scope-declared-violation.js';
@@ -13,11 +14,11 @@ import type { Detector } from './types.js';
 import { createWorkloadInteractiveDetector } from './rules/workload-interactive.js';
 
 /** Per-detector overrides, keyed by detector id (from configuration). */
-export type DetectorOverrides = Partial<Record<string, Partial<NoveltyConfig>>>;
+export type DetectorOverrides = Partial<Record<string, Partial<NoveltyConfig & DormancyConfig>>>;
 
 /** Every detector scopewatch runs, in evaluation order (policy first: they are cheapest). */
 export function createDetectors(overrides: DetectorOverrides = {}): Detector[] {
-  return [
+  const detectors = [
     createRevokedActivityDetector(),
     createDeclaredViolationDetector(),
     createUnregisteredDetector(),
@@ -28,4 +29,11 @@ export function createDetectors(overrides: DetectorOverrides = {}): Detector[] {
     createPrivilegeEscalationDetector(overrides['scope.privilege_escalation']),
     createDormantReactivationDetector(overrides['lifecycle.dormant_reactivation']),
   ];
+  // A typo in a detector id would otherwise silently configure nothing.
+  const unknown = Object.keys(overrides).filter((id) => !detectors.some((d) => d.id === id));
+  if (unknown.length > 0)
+    throw new Error(
+      `SCOPEWATCH_DETECTORS: unknown detector ${unknown.join(', ')} (known: ${detectors.map((d) => d.id).join(', ')})`,
+    );
+  return detectors;
 }

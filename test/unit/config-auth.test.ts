@@ -26,6 +26,23 @@ describe('configuration', () => {
     expect(() => loadConfig({ CLICKHOUSE_DATABASE: 'x; DROP' })).toThrow(/plain identifier/);
     expect(() => loadConfig({ SCOPEWATCH_API_KEYS: 'root:short' })).toThrow(/API keys/);
   });
+  it('reads per-topic formats and per-detector settings', () => {
+    const config = loadConfig({
+      SCOPEWATCH_TOPIC_FORMATS: 'cloudtrail-raw=cloudtrail, otel-spans=otel',
+      SCOPEWATCH_DETECTORS:
+        '{"scope.new_tool":{"warmupEvents":50},"lifecycle.dormant_reactivation":{"dormantDays":14}}',
+    });
+    expect(config.kafka.topicFormats).toEqual({ 'cloudtrail-raw': 'cloudtrail', 'otel-spans': 'otel' });
+    expect(config.detect.detectors['scope.new_tool']).toEqual({ warmupEvents: 50 });
+    expect(() => loadConfig({ SCOPEWATCH_TOPIC_FORMATS: 'cloudtrail' })).toThrow(
+      /SCOPEWATCH_TOPIC_FORMATS.*topic=format/s,
+    );
+    expect(() => loadConfig({ SCOPEWATCH_DETECTORS: '{not json' })).toThrow(/SCOPEWATCH_DETECTORS.*JSON/s);
+    expect(() => loadConfig({ SCOPEWATCH_DETECTORS: '{"scope.new_tool":{"warmup":5}}' })).toThrow(
+      /SCOPEWATCH_DETECTORS/,
+    );
+  });
+
   it('maps every documented variable to a real config path', () => {
     const config = loadConfig({}) as unknown as Record<string, Record<string, unknown>>;
     for (const dotted of Object.values(ENV_VARS)) {
