@@ -1,0 +1,153 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseApiKeys } from '../../api/auth.js';
+import { buildApi } from '../../api/server.js';
+import { silentLogger } from '../../common/logger.js';
+import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
+import { generateDemoEvents } from '../../demo/generator.js';
+import type { Finding } from '../../detectors/findings.js';
+import { DetectionRunner } from '../../detectors/runner.js';
+import { DetectionStore } from '../../detectors/store.js';
+import { replayFile } from '../../ingest/replay.js';
+import { ClickHouseRowSink } from '../../ingest/writer.js';
+import { testConfig, useClickHouse } from './helpers.js';
+
+/** The findings API over findings the detectors really produced (real engine): roles, filters, paging, triage. */
+
+const config = testConfig([]);
+const clickhouse = useClickHouse(config);
+const analyst = 'analyst-key-0123456789abcdef';
+const compliance = 'compliance-key-0123456789abcdef';
+const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+
+describe('findings API', () => {
+  const app = () =>
+    buildApi({
+      ch: clickhouse(),
+      keys: parseApiKeys([`analyst:${analyst}`, `compliance:${compliance}`]),
+      logger: silentLogger,
+      metrics: new MetricsRegistry(),
+    });
+
+  beforeAll(async () => {
+    const ch = clickhouse();
+    const file = path.join(config.dataDir, 'traffic.jsonl');
+    const events = generateDemoEvents(
+      { seed: 31, startMs: Date.now() - 4 * 3600_000, incidentRate: 0.1 },
+      3_000,
+    );
+    writeFileSync(file, events.map((e) => JSON.stringify(e.event)).join('\n'));
+    await replayFile({
+      file,
+      format: 'canonical',
+      config,
+      sink: new ClickHouseRowSink(ch.client, ch.database),
+      logger: silentLogger,
+      metrics: ingestMetrics(new MetricsRegistry()),
+    });
+    await new DetectionRunner({
+      store: new DetectionStore(ch.client, ch.database),
+      logger: silentLogger,
+      registry: () => null,
+    }).judgeIngested(0, Date.now() + 1000);
+  });
+
+  it('needs a key', async () => {
+    expect((await app().inject({ method: 'GET', url: '/v1/findings' })).statusCode).toBe(401);
+  });
+
+  it('lists, filters and pages through findings', async () => {
+    const api = app();
+    const all = (
+      await api.inject({ method: 'GET', url: '/v1/findings?limit=1000', headers: auth(compliance) })
+    ).json<{
+      findings: Finding[];
+      next_cursor: string | null;
+    }>();
+    expect(all.findings.length).toBeGreaterThan(3);
+    expect(all.next_cursor).toBeNull();
+    const detector = all.findings[0]?.detector ?? '';
+    const filtered = (
+      await api.inject({ method: 'GET', url: `/v1/findings?detector=${detector}`, headers: auth(analyst) })
+    ).json<{ findings: Finding[] }>();
+    expect(filtered.findings.every((f) => f.detector === detector)).toBe(true);
+    const pages: string[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const url = `/v1/findings?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await api.inject({ method: 'GET', url, headers: auth(analyst) })).json<{
+        findings: Finding[];
+        next_cursor: string | null;
+      }>();
+      pages.push(...page.findings.map((f) => f.finding_id));
+      cursor = page.next_cursor;
+    }
+    expect(pages).toEqual(all.findings.map((f) => f.finding_id));
+  });
+
+  it('rejects bad input with a 400 that says what is wrong', async () => {
+    const response = await app().inject({
+      method: 'GET',
+      url: '/v1/findings?severity=urgent',
+      headers: auth(analyst),
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ error: string }>().error).toContain('severity');
+    expect(
+      (await app().inject({ method: 'GET', url: '/v1/findings/f-nope', headers: auth(analyst) })).statusCode,
+    ).toBe(404);
+  });
+
+  it('triage: analysts may change status, compliance may not; bad statuses are refused', async () => {
+    const api = app();
+    const [first] = (
+      await api.inject({ method: 'GET', url: '/v1/findings?limit=1', headers: auth(analyst) })
+    ).json<{
+      findings: Finding[];
+    }>().findings;
+    expect(first).toBeDefined();
+    const url = `/v1/findings/${first?.finding_id ?? ''}`;
+    const forbidden = await api.inject({
+      method: 'PATCH',
+      url,
+      headers: auth(compliance),
+      payload: { status: 'resolved' },
+    });
+    expect(forbidden.statusCode).toBe(403);
+    const bad = await api.inject({
+      method: 'PATCH',
+      url,
+      headers: auth(analyst),
+      payload: { status: 'done' },
+    });
+    expect(bad.statusCode).toBe(400);
+    const ok = await api.inject({
+      method: 'PATCH',
+      url,
+      headers: auth(analyst),
+      payload: { status: 'false_positive', note: 'expected: new release tooling' },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect((await api.inject({ method: 'GET', url, headers: auth(analyst) })).json<Finding>().status).toBe(
+      'false_positive',
+    );
+  });
+
+  it('shows an identity with its baseline and risk', async () => {
+    const api = app();
+    const response = await api.inject({
+      method: 'GET',
+      url: '/v1/identities/release-bot',
+      headers: auth(analyst),
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json<{ baseline: { events: number; tools: number }; risk: number }>();
+    expect(body.baseline.events).toBeGreaterThan(0);
+    expect(body.risk).toBeGreaterThanOrEqual(0);
+    expect(body.risk).toBeLessThanOrEqual(100);
+    expect(
+      (await api.inject({ method: 'GET', url: '/v1/identities/nobody', headers: auth(analyst) })).statusCode,
+    ).toBe(404);
+  });
+});
