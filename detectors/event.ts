@@ -1,28 +1,28 @@
-import type { ActionClass, Outcome } from '../ingest/schema.js';
+import type { ActionRow } from '../ingest/rows.js';
 
 /**
- * The slice of a stored action that detectors look at. Read back from `actions` (or taken
- * straight from the rows the ingest batch just wrote), so detectors never depend on the wire
- * format or on ingest internals.
+ * The slice of a stored action that detectors look at: read back from `actions` (or taken
+ * straight from the rows an ingest batch just wrote), so detectors depend on the stored row
+ * shape only, never on the wire format or on ingest internals.
  */
-export interface DetectorEvent {
-  event_id: string;
-  /** Epoch milliseconds. */
-  ts: number;
-  identity_id: string;
-  identity_type: string;
-  identity_credential: string;
-  session: string;
-  action: ActionClass;
-  tool: string;
-  resource_type: string;
-  resource_id: string;
-  target_domain: string;
-  outcome: Outcome;
-  approval_id: string;
-  source_ip: string;
-  source_user_agent: string;
-}
+export type DetectorEvent = Pick<
+  ActionRow,
+  | 'event_id'
+  | 'ts'
+  | 'identity_id'
+  | 'identity_type'
+  | 'identity_credential'
+  | 'session'
+  | 'action'
+  | 'tool'
+  | 'resource_type'
+  | 'resource_id'
+  | 'target_domain'
+  | 'outcome'
+  | 'approval_id'
+  | 'source_ip'
+  | 'source_user_agent'
+>;
 
 /** Total order used everywhere events are evaluated: time, then id, so ties are deterministic. */
 export function compareEvents(a: DetectorEvent, b: DetectorEvent): number {

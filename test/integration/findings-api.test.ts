@@ -75,8 +75,8 @@ describe('findings API', () => {
     const pages: string[] = [];
     let cursor: string | null = '';
     while (cursor !== null) {
-      const url = `/v1/findings?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = (await api.inject({ method: 'GET', url, headers: auth(analyst) })).json<{
+      const url: string = `/v1/findings?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page: { findings: Finding[]; next_cursor: string | null } = (await api.inject({ method: 'GET', url, headers: auth(analyst) })).json<{
         findings: Finding[];
         next_cursor: string | null;
       }>();
