@@ -119,8 +119,9 @@ export function createPipeline(options: PipelineOptions): (message: RawMessage) 
     try {
       candidates = adapter.toEvents(decoded.json);
     } catch (error) {
-      if (!(error instanceof AdapterError)) throw error;
-      return reject(message, 'unmappable', `${message.format}: ${error.message}`, decoded.json);
+      // An adapter bug must dead-letter the one message, not crash-loop the consumer on it.
+      const detail = error instanceof AdapterError ? error.message : `adapter failed: ${String(error)}`;
+      return reject(message, 'unmappable', `${message.format}: ${detail}`, decoded.json);
     }
     if (candidates.length === 0) return { kind: 'drop', why: `${message.format}: nothing to record` };
     const events: ActionEvent[] = [];

@@ -136,6 +136,11 @@ export function resourceOf(service: string, record: Json): { type: string; id: s
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden|UnauthorizedAccess/i;
 
+/** Long free text (S3 keys, SDK user agents) is cut to the canonical limits instead of dead-lettering the record. */
+function cap(value: string | undefined, max: number): string | undefined {
+  return value && value.length > max ? value.slice(0, max) : value;
+}
+
 export function cloudTrailRecordToEvent(record: Json, prefix = ''): ActionEventInput {
   const where = (field: string): string => `${prefix}${field}`;
   const eventSource = requireString(record, 'eventSource', where('eventSource'));
@@ -161,12 +166,12 @@ export function cloudTrailRecordToEvent(record: Json, prefix = ''): ActionEventI
     action: actionClassOf(service, eventName, record),
     tool: `${eventSource}:${eventName}`,
     permission: `${service}:${eventName}`,
-    resource,
+    resource: resource ? { type: resource.type, id: cap(resource.id, 1024) ?? '' } : undefined,
     outcome: errorCode ? (DENIED.test(errorCode) ? 'denied' : 'failure') : 'success',
     source: {
       system: 'aws.cloudtrail',
-      ip: str(record, 'sourceIPAddress'),
-      user_agent: str(record, 'userAgent'),
+      ip: cap(str(record, 'sourceIPAddress'), 64),
+      user_agent: cap(str(record, 'userAgent'), 1024),
     },
     args: obj(record.requestParameters),
     attributes: attributes({
@@ -184,15 +189,22 @@ export function cloudTrailRecordToEvent(record: Json, prefix = ''): ActionEventI
   };
 }
 
+/** CloudTrail Insights records describe API-rate anomalies, not a caller's action. */
+function isInsight(record: Json): boolean {
+  return record.eventType === 'AwsCloudTrailInsight' || 'insightDetails' in record;
+}
+
 /** One message: a single record, or a delivery file with `Records`. */
 export function cloudTrailToEvents(json: Json): ActionEventInput[] {
   if ('Records' in json) {
     const records = json.Records;
     if (!Array.isArray(records)) throw new AdapterError('Records', 'must be an array of CloudTrail records');
-    return records.map((record, i) => {
-      if (!isObject(record)) throw new AdapterError(`Records[${String(i)}]`, 'must be an object');
-      return cloudTrailRecordToEvent(record, `Records[${String(i)}].`);
-    });
+    return records
+      .map((record, i) => {
+        if (!isObject(record)) throw new AdapterError(`Records[${String(i)}]`, 'must be an object');
+        return isInsight(record) ? [] : [cloudTrailRecordToEvent(record, `Records[${String(i)}].`)];
+      })
+      .flat();
   }
-  return [cloudTrailRecordToEvent(json)];
+  return isInsight(json) ? [] : [cloudTrailRecordToEvent(json)];
 }

@@ -76,7 +76,9 @@ describe('findings API', () => {
     let cursor: string | null = '';
     while (cursor !== null) {
       const url: string = `/v1/findings?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const page: { findings: Finding[]; next_cursor: string | null } = (await api.inject({ method: 'GET', url, headers: auth(analyst) })).json<{
+      const page: { findings: Finding[]; next_cursor: string | null } = (
+        await api.inject({ method: 'GET', url, headers: auth(analyst) })
+      ).json<{
         findings: Finding[];
         next_cursor: string | null;
       }>();

@@ -268,6 +268,28 @@ describe('github adapter', () => {
 });
 
 describe('format selection', () => {
+  it('an adapter bug dead-letters the message instead of crashing the consumer', () => {
+    const buggy = createPipeline({
+      maxMessageBytes: 1024,
+      argsMaxBytes: 1024,
+      adapters: [
+        {
+          name: 'buggy',
+          toEvents: () => {
+            throw new TypeError('cannot read properties of undefined');
+          },
+        },
+      ],
+    });
+    const result = buggy({
+      value: Buffer.from('{}'),
+      format: 'buggy',
+      coordinates: { origin: 'file', topic: 'file:t', partition: 0, offset: '1', key: '', timestampMs: 0 },
+    });
+    expect(result).toMatchObject({ kind: 'dlq', reasonCode: 'unmappable' });
+    expect(result.kind === 'dlq' && result.reason).toContain('buggy: adapter failed: TypeError');
+  });
+
   it('an unknown format is dead-lettered with the known ones listed', () => {
     const result = run('syslog', audit);
     expect(result.kind === 'dlq' && result.reason).toBe(

@@ -124,6 +124,19 @@ describe('cloudtrail adapter', () => {
     expect(JSON.stringify(row)).not.toContain(secret);
   });
 
+  it('caps long S3 keys and user agents instead of dead-lettering, and drops Insights records', () => {
+    const long = run({
+      ...assumedRole,
+      userAgent: `aws-sdk-java/${'x'.repeat(3000)}`,
+      requestParameters: { bucketName: 'b', key: 'k/'.repeat(800) },
+    });
+    expect(long.kind).toBe('ok');
+    if (long.kind === 'ok') expect(long.rows[0]?.source_user_agent.length).toBe(1024);
+    const insight = { ...assumedRole, eventType: 'AwsCloudTrailInsight', insightDetails: { state: 'Start' } };
+    expect(run(insight).kind).toBe('drop');
+    expect(cloudTrailToEvents({ Records: [insight, assumedRole] })).toHaveLength(1);
+  });
+
   it('dead-letters a record it cannot read, naming the format and the field', () => {
     const { eventName: _drop, ...noName } = assumedRole;
     const missing = run(noName);
