@@ -1,5 +1,5 @@
 import type { ActionClass, ActionEventInput, IdentityType } from '../schema.js';
-import { AdapterError, attributes, isObject, obj, requireString, str, type Json } from './errors.js';
+import { AdapterError, attributes, clip, isObject, obj, requireString, str, type Json } from './errors.js';
 
 /**
  * AWS CloudTrail → scopewatch.action/v1. One record per message, or a delivery file's
@@ -34,6 +34,11 @@ export function principalOf(userIdentity: Json | undefined, record: Json, prefix
   // Service principals (and some service-invoked calls) carry no ARN: the service is the actor.
   const invokedBy = str(ui, 'invokedBy');
   if (invokedBy) return { id: invokedBy, type: 'workload' };
+  // Failed sign-ins log the user without an ARN; AWS hides names it could not verify.
+  const account = str(ui, 'accountId') ?? str(record, 'recipientAccountId');
+  const userName = str(ui, 'userName');
+  if (type === 'IAMUser' && account && userName && userName !== 'HIDDEN_DUE_TO_SECURITY_REASONS')
+    return { id: `arn:aws:iam::${account}:user/${userName}`, type: 'service_account' };
   const principalId = str(ui, 'principalId');
   if (principalId) return { id: `${str(ui, 'accountId') ?? 'aws'}:${principalId}`, type: 'workload' };
   if (type)
@@ -49,23 +54,26 @@ export function principalOf(userIdentity: Json | undefined, record: Json, prefix
 
 const IDENTITY_SERVICES = new Set(['iam', 'sts', 'organizations', 'sso', 'identitystore', 'cognito-idp']);
 const AUTH_EVENTS =
-  /^(AssumeRole.*|GetSessionToken|GetFederationToken|ConsoleLogin|GetRoleCredentials|CheckMfa|Authenticate)$/;
+  /^(AssumeRole.*|AssumeRoot|GetSessionToken|GetFederationToken|ConsoleLogin|GetSigninToken|GetRoleCredentials|CheckMfa|SwitchRole|ExitRole|RenewRole|Authenticate|CreateToken)$/;
 const READ_EVENT =
   /^(Get|List|Describe|Head|Lookup|Search|Scan|Query|Select|BatchGet|Check|Validate|Preview|View|Estimate|Test|Simulate)/;
-const DELETE_EVENT =
-  /^(Delete|Terminate|Remove|Purge|Deregister|Disable|Stop|Detach|Revoke|Cancel|Leave|Disassociate|Reject)/;
+// Deletions only: stopping, detaching or disabling something is a change, not lost data.
+const DELETE_EVENT = /^(Delete|Terminate|Remove|Purge|Destroy)|Delet(e|ion)$/;
 
 /** The action class a CloudTrail call belongs to: what a reviewer would call it. */
 export function actionClassOf(service: string, eventName: string, record: Json): ActionClass {
   const params = obj(record.requestParameters);
   if (
-    (service === 'secretsmanager' && eventName === 'GetSecretValue') ||
-    (service === 'ssm' && /^GetParameters?(ByPath)?$/.test(eventName) && params?.withDecryption === true) ||
+    (service === 'secretsmanager' && /^(Batch)?GetSecretValue$/.test(eventName)) ||
+    (service === 'ssm' &&
+      /^GetParameters?(ByPath|History)?$/.test(eventName) &&
+      params?.withDecryption === true) ||
     (service === 'kms' && eventName === 'Decrypt') ||
     (service === 'ec2' && eventName === 'GetPasswordData')
   )
     return 'secret.read';
-  if (AUTH_EVENTS.test(eventName)) return 'auth';
+  // Everything the console sign-in service logs is authentication (logins, MFA, role switches).
+  if (AUTH_EVENTS.test(eventName) || service === 'signin') return 'auth';
   const readOnly = record.readOnly === true || READ_EVENT.test(eventName);
   if (IDENTITY_SERVICES.has(service) && !readOnly) return 'identity.change';
   if (readOnly) return 'data.read';
@@ -108,9 +116,39 @@ function firstInstance(params: Json): string | undefined {
   return undefined;
 }
 
+/** What a generic `name` parameter names, per service (SSM parameters, secrets, trails). */
+const NAME_TYPES: Readonly<Record<string, string>> = {
+  ssm: 'ssm_parameter',
+  secretsmanager: 'secret',
+  cloudtrail: 'cloudtrail_trail',
+};
+const TYPE_ALIASES: Readonly<Record<string, string>> = { secretsmanager_secret: 'secret' };
+
+/**
+ * One vocabulary of resource types whether the resource came from a request parameter or
+ * from `resources[]`: `AWS::KMS::Key` and a `keyId` parameter are both `kms_key`, so
+ * detectors keyed on type + id see the same resource. Without a type, the ARN's service and
+ * resource type (`arn:aws:ssm:…:parameter/x` → `ssm_parameter`).
+ */
+export function resourceTypeOf(awsType: string | undefined, arn: string): string {
+  let type: string | undefined;
+  if (awsType)
+    type = awsType
+      .replace(/^AWS::/, '')
+      .replace(/::/g, '_')
+      .toLowerCase();
+  else {
+    const [, , service, , , rest] = arn.split(':');
+    const kind = rest?.split('/')[0];
+    type = service && kind && kind !== rest ? `${service}_${kind}` : undefined;
+  }
+  return type ? (TYPE_ALIASES[type] ?? type) : 'arn';
+}
+
 export function resourceOf(service: string, record: Json): { type: string; id: string } | undefined {
   const params = obj(record.requestParameters);
   if (params) {
+    // Objects keep their bucket's type: the bucket is the prefix detectors compare.
     const bucket = str(params, 'bucketName');
     if (bucket) {
       const key = str(params, 'key');
@@ -119,8 +157,11 @@ export function resourceOf(service: string, record: Json): { type: string; id: s
     for (const [param, type] of RESOURCE_PARAMS) {
       const value = params[param];
       if (typeof value === 'string' && value)
-        return { type: param === 'name' ? `${service}_name` : type, id: value };
+        return { type: param === 'name' ? (NAME_TYPES[service] ?? `${service}_name`) : type, id: value };
     }
+    const names = params.names;
+    if (service === 'ssm' && Array.isArray(names) && typeof names[0] === 'string' && names[0])
+      return { type: 'ssm_parameter', id: names[0] };
     const instance = firstInstance(params);
     if (instance) return { type: 'ec2_instance', id: instance };
   }
@@ -128,7 +169,7 @@ export function resourceOf(service: string, record: Json): { type: string; id: s
   if (Array.isArray(resources)) {
     for (const r of resources) {
       const arn = isObject(r) ? str(r, 'ARN') : undefined;
-      if (arn) return { type: (isObject(r) && str(r, 'type')) || 'arn', id: arn };
+      if (arn) return { type: resourceTypeOf(isObject(r) ? str(r, 'type') : undefined, arn), id: arn };
     }
   }
   return undefined;
@@ -136,9 +177,20 @@ export function resourceOf(service: string, record: Json): { type: string; id: s
 
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden|UnauthorizedAccess/i;
 
-/** Long free text (S3 keys, SDK user agents) is cut to the canonical limits instead of dead-lettering the record. */
-function cap(value: string | undefined, max: number): string | undefined {
-  return value && value.length > max ? value.slice(0, max) : value;
+/** Event sources whose IAM action prefix is not the endpoint name. */
+const IAM_PREFIX: Readonly<Record<string, string>> = { monitoring: 'cloudwatch', email: 'ses' };
+
+function outcomeOf(record: Json, errorCode: string | undefined): 'success' | 'failure' | 'denied' {
+  if (errorCode) return DENIED.test(errorCode) ? 'denied' : 'failure';
+  // Console sign-in failures carry no errorCode: the verdict is in the response.
+  const responses = obj(record.responseElements);
+  if (responses && Object.values(responses).includes('Failure')) return 'failure';
+  return 'success';
+}
+
+/** Insights events describe unusual API volume, not a call anyone made: nothing to record. */
+function isInsight(record: Json): boolean {
+  return record.eventType === 'AwsCloudTrailInsight' || 'insightDetails' in record;
 }
 
 export function cloudTrailRecordToEvent(record: Json, prefix = ''): ActionEventInput {
@@ -152,7 +204,8 @@ export function cloudTrailRecordToEvent(record: Json, prefix = ''): ActionEventI
   const principal = principalOf(obj(userIdentity), record, prefix);
   const service = eventSource.replace(/\.amazonaws\.com$/, '');
   const errorCode = str(record, 'errorCode');
-  const resource = resourceOf(service, record);
+  const found = resourceOf(service, record);
+  const resource = found && { type: clip(found.type, 128), id: clip(found.id, 1024) };
   const ui = obj(userIdentity);
   return {
     event_id: str(record, 'eventID'),
@@ -165,13 +218,14 @@ export function cloudTrailRecordToEvent(record: Json, prefix = ''): ActionEventI
     session: principal.session,
     action: actionClassOf(service, eventName, record),
     tool: `${eventSource}:${eventName}`,
-    permission: `${service}:${eventName}`,
-    resource: resource ? { type: resource.type, id: cap(resource.id, 1024) ?? '' } : undefined,
-    outcome: errorCode ? (DENIED.test(errorCode) ? 'denied' : 'failure') : 'success',
+    permission: `${IAM_PREFIX[service] ?? service}:${eventName}`,
+    resource,
+    outcome: outcomeOf(record, errorCode),
     source: {
       system: 'aws.cloudtrail',
-      ip: cap(str(record, 'sourceIPAddress'), 64),
-      user_agent: cap(str(record, 'userAgent'), 1024),
+      // Service-made calls log the service's host name here, not an address.
+      ip: clip(str(record, 'sourceIPAddress'), 64),
+      user_agent: clip(str(record, 'userAgent'), 1024),
     },
     args: obj(record.requestParameters),
     attributes: attributes({
@@ -189,22 +243,15 @@ export function cloudTrailRecordToEvent(record: Json, prefix = ''): ActionEventI
   };
 }
 
-/** CloudTrail Insights records describe API-rate anomalies, not a caller's action. */
-function isInsight(record: Json): boolean {
-  return record.eventType === 'AwsCloudTrailInsight' || 'insightDetails' in record;
-}
-
-/** One message: a single record, or a delivery file with `Records`. */
+/** One message: a single record, or a delivery file with `Records`. Insights events → nothing. */
 export function cloudTrailToEvents(json: Json): ActionEventInput[] {
   if ('Records' in json) {
     const records = json.Records;
     if (!Array.isArray(records)) throw new AdapterError('Records', 'must be an array of CloudTrail records');
-    return records
-      .map((record, i) => {
-        if (!isObject(record)) throw new AdapterError(`Records[${String(i)}]`, 'must be an object');
-        return isInsight(record) ? [] : [cloudTrailRecordToEvent(record, `Records[${String(i)}].`)];
-      })
-      .flat();
+    return records.flatMap((record: unknown, i) => {
+      if (!isObject(record)) throw new AdapterError(`Records[${String(i)}]`, 'must be an object');
+      return isInsight(record) ? [] : [cloudTrailRecordToEvent(record, `Records[${String(i)}].`)];
+    });
   }
   return isInsight(json) ? [] : [cloudTrailRecordToEvent(json)];
 }

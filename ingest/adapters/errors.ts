@@ -35,6 +35,15 @@ export function obj(value: unknown): Json | undefined {
   return isObject(value) ? value : undefined;
 }
 
+/**
+ * Cuts free text to a canonical field's limit. Sources allow longer values than the contract
+ * stores (an S3 key is up to 1,024 bytes before the bucket name is prepended, user agents are
+ * unbounded): a record must not be dead-lettered for being legitimately long.
+ */
+export function clip(value: string | undefined, max: number): string | undefined {
+  return value !== undefined && value.length > max ? value.slice(0, max) : value;
+}
+
 /** Scalar attribute values as strings; objects/arrays as compact JSON; absent values dropped. */
 export function attributes(entries: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { actionClassOf, cloudTrailToEvents } from '../../ingest/adapters/cloudtrail.js';
+import {
+  actionClassOf,
+  cloudTrailToEvents,
+  resourceOf,
+  resourceTypeOf,
+} from '../../ingest/adapters/cloudtrail.js';
 import { createPipeline } from '../../ingest/pipeline.js';
 
 /** Samples written from the CloudTrail record reference (userIdentity, requestParameters, errors). */
@@ -70,6 +75,87 @@ describe('cloudtrail adapter', () => {
     });
   });
 
+  it('names failed sign-ins by user when AWS logs the name, and by principal id when it hides it', () => {
+    const signIn = {
+      ...assumedRole,
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'ConsoleLogin',
+      eventType: 'AwsConsoleSignIn',
+      requestParameters: null,
+      responseElements: { ConsoleLogin: 'Failure' },
+      errorMessage: 'Failed authentication',
+      userIdentity: {
+        type: 'IAMUser',
+        principalId: 'AIDAEXAMPLE',
+        accountId: '111122223333',
+        userName: 'ops',
+      },
+    };
+    expect(cloudTrailToEvents(signIn)[0]).toMatchObject({
+      identity: { id: 'arn:aws:iam::111122223333:user/ops' },
+      action: 'auth',
+      outcome: 'failure',
+    });
+    const hidden = { ...signIn.userIdentity, userName: 'HIDDEN_DUE_TO_SECURITY_REASONS' };
+    expect(cloudTrailToEvents({ ...signIn, userIdentity: hidden })[0]?.identity.id).toBe(
+      '111122223333:AIDAEXAMPLE',
+    );
+    const ok = cloudTrailToEvents({ ...signIn, responseElements: { ConsoleLogin: 'Success' } })[0];
+    expect(ok?.outcome).toBe('success');
+  });
+
+  it('records nothing for Insights events, alone or inside a delivery file', () => {
+    const insight = {
+      eventVersion: '1.07',
+      eventTime: '2026-03-01T10:00:00Z',
+      awsRegion: 'eu-west-1',
+      eventID: 'insight-1',
+      eventType: 'AwsCloudTrailInsight',
+      recipientAccountId: '111122223333',
+      sharedEventID: 'shared-1',
+      insightDetails: { state: 'Start', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances' },
+      eventCategory: 'Insight',
+    };
+    expect(cloudTrailToEvents(insight)).toEqual([]);
+    expect(cloudTrailToEvents({ Records: [insight, assumedRole] }).map((e) => e.event_id)).toEqual([
+      assumedRole.eventID,
+    ]);
+    expect(run(insight).kind).toBe('drop');
+  });
+
+  it('uses one resource vocabulary for parameters and resources[]', () => {
+    expect(resourceTypeOf('AWS::KMS::Key', 'arn:aws:kms:eu-west-1:1:key/k')).toBe('kms_key');
+    expect(resourceTypeOf('AWS::SecretsManager::Secret', 'arn:aws:secretsmanager:x')).toBe('secret');
+    expect(resourceTypeOf(undefined, 'arn:aws:ssm:eu-west-1:1:parameter/app/db')).toBe('ssm_parameter');
+    expect(resourceTypeOf(undefined, 'arn:aws:s3:::bucket')).toBe('arn');
+    const rp = (requestParameters: unknown) => ({ requestParameters });
+    expect(resourceOf('ssm', rp({ name: '/app/db', withDecryption: true }))).toEqual({
+      type: 'ssm_parameter',
+      id: '/app/db',
+    });
+    expect(resourceOf('ssm', rp({ names: ['/a', '/b'] }))).toEqual({ type: 'ssm_parameter', id: '/a' });
+    expect(resourceOf('secretsmanager', rp({ name: 'db-pass' }))).toEqual({ type: 'secret', id: 'db-pass' });
+    expect(
+      resourceOf('kms', { resources: [{ ARN: 'arn:aws:kms:eu-west-1:1:key/k', type: 'AWS::KMS::Key' }] }),
+    ).toEqual({ type: 'kms_key', id: 'arn:aws:kms:eu-west-1:1:key/k' });
+    expect(resourceOf('ec2', rp({ instancesSet: { items: [{ instanceId: 'i-1' }] } }))).toEqual({
+      type: 'ec2_instance',
+      id: 'i-1',
+    });
+  });
+
+  it('never dead-letters a record for a legitimately long key or user agent', () => {
+    const result = run({
+      ...assumedRole,
+      userAgent: `aws-sdk-java/2.20 ${'x'.repeat(2000)}`,
+      requestParameters: { bucketName: 'prod-finance', key: `k/${'ü'.repeat(1020)}` },
+    });
+    expect(result.kind).toBe('ok');
+    if (result.kind !== 'ok') return;
+    expect(result.rows[0]?.resource_id.length).toBe(1024);
+    expect(result.rows[0]?.source_user_agent.length).toBe(1024);
+  });
+
   it('unpacks delivery files with Records, keeping each record its own id', () => {
     const events = cloudTrailToEvents({ Records: [assumedRole, { ...assumedRole, eventID: 'second' }] });
     expect(events.map((e) => e.event_id)).toEqual([assumedRole.eventID, 'second']);
@@ -87,7 +173,16 @@ describe('cloudtrail adapter', () => {
     ['iam', 'AttachRolePolicy', {}, 'identity.change'],
     ['iam', 'GetRole', { readOnly: true }, 'data.read'],
     ['ec2', 'TerminateInstances', {}, 'data.delete'],
-    ['cloudtrail', 'StopLogging', {}, 'data.delete'],
+    ['cloudtrail', 'StopLogging', {}, 'data.write'],
+    ['ec2', 'DisassociateRouteTable', {}, 'data.write'],
+    ['secretsmanager', 'StartSecretVersionDelete', {}, 'data.delete'],
+    ['kms', 'ScheduleKeyDeletion', {}, 'data.delete'],
+    ['secretsmanager', 'BatchGetSecretValue', {}, 'secret.read'],
+    ['sts', 'AssumeRoot', {}, 'auth'],
+    ['signin', 'CheckMfa', {}, 'auth'],
+    ['iam', 'DeleteRole', {}, 'identity.change'],
+    ['organizations', 'LeaveOrganization', {}, 'identity.change'],
+    ['s3', 'PutBucketPolicy', {}, 'data.write'],
     ['ec2', 'DescribeInstances', {}, 'data.read'],
     ['ec2', 'RunInstances', {}, 'data.write'],
   ])('%s:%s → %s', (service, name, extra, expected) => {
