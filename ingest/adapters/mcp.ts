@@ -28,6 +28,24 @@ function hostOf(url: string | undefined): string | undefined {
   }
 }
 
+/**
+ * JSON-RPC ids are unique only within one session (clients count 1, 2, 3… per connection), so
+ * the id + session is the record's identity. Without a session there is no source id: the
+ * pipeline derives one from the message bytes instead, rather than let two different calls
+ * with request id 1 collapse into one row.
+ */
+function eventIdOf(
+  record: Json,
+  serverName: string | undefined,
+  session: string | undefined,
+  requestId: string | number,
+): string | undefined {
+  const own = str(record, 'id');
+  if (own) return own.slice(0, 128);
+  if (!session) return undefined;
+  return `mcp-${serverName ?? 'server'}-${session}-${String(requestId)}`.slice(0, 128);
+}
+
 export function mcpToEvents(record: Json): ActionEventInput[] {
   const request = obj(record.request);
   if (!request) throw new AdapterError('request', 'missing (a JSON-RPC request object)');
@@ -54,9 +72,7 @@ export function mcpToEvents(record: Json): ActionEventInput[] {
   const args = params?.arguments;
   return [
     {
-      event_id:
-        str(record, 'id') ??
-        `mcp-${serverName ?? 'server'}-${session ?? 'nosession'}-${String(requestId)}`.slice(0, 128),
+      event_id: eventIdOf(record, serverName, session, requestId),
       ts: timestampOf(record),
       identity: {
         id: clientId,

@@ -77,10 +77,50 @@ function parseArguments(raw: AttributeValue | undefined): Record<string, unknown
 
 const STATUS_ERROR = new Set([2, 'STATUS_CODE_ERROR']);
 
+/** What a span inherits from its ancestors in the same export: the agent and conversation it ran in. */
+export interface SpanContext {
+  agentId?: string;
+  agentName?: string;
+  conversationId?: string;
+}
+
+interface Located {
+  parent: string | undefined;
+  attrs: Record<string, AttributeValue>;
+}
+
+const MAX_ANCESTORS = 64;
+
+/**
+ * GenAI instrumentations put `gen_ai.agent.id` and `gen_ai.conversation.id` on the
+ * `invoke_agent` span and not on the `execute_tool` spans under it. Without looking up the
+ * tree, an agent's tool calls would be filed under the service name and the trace id while the
+ * agent span itself gets the agent id and conversation: one run split over two identities.
+ */
+export function inheritedContext(
+  traceId: string,
+  parentSpanId: string | undefined,
+  spans: ReadonlyMap<string, Located>,
+): SpanContext {
+  const context: SpanContext = {};
+  let parent = parentSpanId;
+  for (let depth = 0; parent && depth < MAX_ANCESTORS; depth++) {
+    const ancestor = spans.get(`${traceId}/${parent}`);
+    if (!ancestor) break;
+    context.agentId ??= text(ancestor.attrs, 'gen_ai.agent.id');
+    context.agentName ??= text(ancestor.attrs, 'gen_ai.agent.name');
+    context.conversationId ??= text(ancestor.attrs, 'gen_ai.conversation.id');
+    if (context.agentId && context.conversationId) break;
+    parent = ancestor.parent;
+  }
+  return context;
+}
+
 export function spanToEvent(
   span: Json,
   resource: Record<string, AttributeValue>,
   where: string,
+  inherited: SpanContext = {},
 ): ActionEventInput | null {
   const attrs = attributeMap(span.attributes);
   const name = str(span, 'name') ?? '';
@@ -95,7 +135,10 @@ export function spanToEvent(
   if (!traceId) throw new AdapterError(`${where}.traceId`, 'missing');
   if (!spanId) throw new AdapterError(`${where}.spanId`, 'missing');
   const identity =
-    text(attrs, 'gen_ai.agent.id') ?? text(resource, 'gen_ai.agent.id') ?? text(resource, 'service.name');
+    text(attrs, 'gen_ai.agent.id') ??
+    inherited.agentId ??
+    text(resource, 'gen_ai.agent.id') ??
+    text(resource, 'service.name');
   if (!identity)
     throw new AdapterError(`${where}.attributes.gen_ai.agent.id`, 'missing, and no resource service.name');
   let tool: string;
@@ -107,7 +150,10 @@ export function spanToEvent(
     tool = `invoke_agent:${text(attrs, 'gen_ai.agent.name') ?? identity}`;
   }
   const status = obj(span.status);
-  const failed = status !== undefined && STATUS_ERROR.has(status.code as number | string);
+  // Instrumentations leave the status unset on success; `error.type` alone also marks a failure.
+  const failed =
+    (status !== undefined && STATUS_ERROR.has(status.code as number | string)) ||
+    text(attrs, 'error.type') !== undefined;
   const domain = hostOf(attrs);
   return {
     event_id: `otel-${traceId}-${spanId}`,
@@ -117,7 +163,11 @@ export function spanToEvent(
       type: 'agent',
       instance: text(resource, 'service.instance.id'),
     },
-    session: text(attrs, 'gen_ai.conversation.id') ?? traceId,
+    session:
+      text(attrs, 'gen_ai.conversation.id') ??
+      inherited.conversationId ??
+      text(attrs, 'mcp.session.id') ??
+      traceId,
     action: domain && isTool ? 'network.egress' : isTool ? 'tool.call' : 'api.call',
     tool,
     target_domain: domain,
@@ -128,9 +178,13 @@ export function spanToEvent(
       'otel.trace_id': traceId,
       'otel.span_id': spanId,
       'otel.span_name': name,
-      'otel.status_message': failed ? status.message : undefined,
+      'otel.parent_span_id': str(span, 'parentSpanId'),
+      'otel.status_message': failed ? status?.message : undefined,
+      'error.type': text(attrs, 'error.type'),
       'gen_ai.tool.call.id': text(attrs, 'gen_ai.tool.call.id'),
-      'gen_ai.agent.name': text(attrs, 'gen_ai.agent.name'),
+      'gen_ai.agent.name': text(attrs, 'gen_ai.agent.name') ?? inherited.agentName,
+      'gen_ai.tool.type': text(attrs, 'gen_ai.tool.type'),
+      'mcp.session.id': text(attrs, 'mcp.session.id'),
       'gen_ai.request.model': text(attrs, 'gen_ai.request.model'),
       'gen_ai.provider.name': text(attrs, 'gen_ai.provider.name') ?? text(attrs, 'gen_ai.system'),
       'mcp.method.name': mcpMethod,
@@ -139,35 +193,86 @@ export function spanToEvent(
   };
 }
 
-export function otelToEvents(json: Json): ActionEventInput[] {
-  if ('resourceSpans' in json) {
-    const resourceSpans = json.resourceSpans;
-    if (!Array.isArray(resourceSpans)) throw new AdapterError('resourceSpans', 'must be an array');
-    const events: ActionEventInput[] = [];
-    resourceSpans.forEach((rs: unknown, r) => {
-      const resource = attributeMap(obj(obj(rs)?.resource)?.attributes);
-      const scopeSpans = obj(rs)?.scopeSpans;
-      if (!Array.isArray(scopeSpans))
-        throw new AdapterError(`resourceSpans[${String(r)}].scopeSpans`, 'must be an array');
-      scopeSpans.forEach((ss: unknown, s) => {
-        const spans = obj(ss)?.spans;
-        if (!Array.isArray(spans))
-          throw new AdapterError(
-            `resourceSpans[${String(r)}].scopeSpans[${String(s)}].spans`,
-            'must be an array',
-          );
-        spans.forEach((span: unknown, i) => {
-          const where = `resourceSpans[${String(r)}].scopeSpans[${String(s)}].spans[${String(i)}]`;
-          if (!isObject(span)) throw new AdapterError(where, 'must be an object');
-          const event = spanToEvent(span, resource, where);
-          if (event) events.push(event);
-        });
+const hex = (value: unknown): string | undefined =>
+  typeof value === 'string' && value ? value.replace(/^0x/, '') : undefined;
+
+/**
+ * A span as the OpenTelemetry SDKs' console/JSON exporters print it (`context.trace_id`,
+ * `0x`-prefixed ids, ISO times, `status.status_code`, flat attributes) → the OTLP shape.
+ */
+export function fromSdkSpan(span: Json): Json {
+  const context = obj(span.context) ?? {};
+  const start = typeof span.start_time === 'string' ? Date.parse(span.start_time) : Number.NaN;
+  const status = obj(span.status);
+  return {
+    traceId: hex(context.trace_id),
+    spanId: hex(context.span_id),
+    parentSpanId: hex(span.parent_id),
+    name: span.name,
+    startTimeUnixNano: Number.isFinite(start) ? `${String(start)}000000` : undefined,
+    status: { code: status?.status_code === 'ERROR' ? 2 : 0, message: status?.description },
+    attributes: span.attributes,
+  };
+}
+
+/** Every span of an export with where it sits, so spans can be mapped with their ancestors' context. */
+interface Placed {
+  span: Json;
+  resource: Record<string, AttributeValue>;
+  where: string;
+}
+
+function spansOf(json: Json): Placed[] {
+  const resourceSpans = json.resourceSpans;
+  if (!Array.isArray(resourceSpans)) throw new AdapterError('resourceSpans', 'must be an array');
+  const placed: Placed[] = [];
+  resourceSpans.forEach((rs: unknown, r) => {
+    const resource = attributeMap(obj(obj(rs)?.resource)?.attributes);
+    const scopeSpans = obj(rs)?.scopeSpans;
+    if (!Array.isArray(scopeSpans))
+      throw new AdapterError(`resourceSpans[${String(r)}].scopeSpans`, 'must be an array');
+    scopeSpans.forEach((ss: unknown, s) => {
+      const spans = obj(ss)?.spans;
+      if (!Array.isArray(spans))
+        throw new AdapterError(
+          `resourceSpans[${String(r)}].scopeSpans[${String(s)}].spans`,
+          'must be an array',
+        );
+      spans.forEach((span: unknown, i) => {
+        const where = `resourceSpans[${String(r)}].scopeSpans[${String(s)}].spans[${String(i)}]`;
+        if (!isObject(span)) throw new AdapterError(where, 'must be an object');
+        placed.push({ span, resource, where });
       });
     });
+  });
+  return placed;
+}
+
+export function otelToEvents(json: Json): ActionEventInput[] {
+  if ('resourceSpans' in json) {
+    const placed = spansOf(json);
+    const byId = new Map<string, Located>();
+    for (const { span } of placed) {
+      const traceId = str(span, 'traceId');
+      const spanId = str(span, 'spanId');
+      if (traceId && spanId)
+        byId.set(`${traceId}/${spanId}`, {
+          parent: str(span, 'parentSpanId'),
+          attrs: attributeMap(span.attributes),
+        });
+    }
+    const events: ActionEventInput[] = [];
+    for (const { span, resource, where } of placed) {
+      const traceId = str(span, 'traceId');
+      const inherited = traceId ? inheritedContext(traceId, str(span, 'parentSpanId'), byId) : {};
+      const event = spanToEvent(span, resource, where, inherited);
+      if (event) events.push(event);
+    }
     return events;
   }
-  if (!('spanId' in json) && !('traceId' in json))
+  const single = isObject(json.context) ? fromSdkSpan(json) : json;
+  if (!('spanId' in single) && !('traceId' in single))
     throw new AdapterError('resourceSpans', 'missing (neither an OTLP export nor a span)');
-  const event = spanToEvent(json, attributeMap(obj(json.resource)?.attributes), 'span');
+  const event = spanToEvent(single, attributeMap(obj(json.resource)?.attributes), 'span');
   return event ? [event] : [];
 }

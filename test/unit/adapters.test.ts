@@ -117,6 +117,72 @@ describe('otel adapter', () => {
     expect(run('otel', chatOnly).kind).toBe('drop');
   });
 
+  it('files tool spans under the agent and conversation of their invoke_agent ancestor', () => {
+    const span = (spanId: string, parentSpanId: string | undefined, attrs: [string, string][]) => ({
+      traceId: 'cccc0000cccc0000cccc0000cccc0000',
+      spanId,
+      parentSpanId,
+      name: attrs[0]?.[1] ?? '',
+      startTimeUnixNano: T,
+      attributes: attrs.map(([k, v]) => str(k, v)),
+    });
+    const tree = {
+      resourceSpans: [
+        {
+          resource: { attributes: [str('service.name', 'agent-runtime')] },
+          scopeSpans: [
+            {
+              spans: [
+                // Children listed before their parents: exports do not promise an order.
+                span('0000000000000003', '0000000000000002', [
+                  ['gen_ai.operation.name', 'execute_tool'],
+                  ['gen_ai.tool.name', 'read_file'],
+                ]),
+                span('0000000000000002', '0000000000000001', [['gen_ai.operation.name', 'chat']]),
+                span('0000000000000001', undefined, [
+                  ['gen_ai.operation.name', 'invoke_agent'],
+                  ['gen_ai.agent.id', 'asst_7'],
+                  ['gen_ai.agent.name', 'Coder'],
+                  ['gen_ai.conversation.id', 'conv_1'],
+                ]),
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const events = otelToEvents(tree);
+    expect(events.map((e) => [e.tool, e.identity.id, e.session])).toEqual([
+      ['read_file', 'asst_7', 'conv_1'],
+      ['invoke_agent:Coder', 'asst_7', 'conv_1'],
+    ]);
+    expect(events[0]?.attributes?.['gen_ai.agent.name']).toBe('Coder');
+  });
+
+  it('reads SDK console-exporter spans, error.type and the MCP session', () => {
+    const [event] = otelToEvents({
+      name: 'execute_tool send_email',
+      context: { trace_id: '0xdddd0000dddd0000dddd0000dddd0000', span_id: '0xeeee0000eeee0000' },
+      parent_id: null,
+      start_time: '2026-03-01T12:00:00.000000Z',
+      status: { status_code: 'UNSET' },
+      attributes: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'send_email',
+        'mcp.session.id': 'mcp-s-1',
+        'error.type': 'timeout',
+      },
+      resource: { attributes: { 'service.name': 'mail-agent' } },
+    });
+    expect(event).toMatchObject({
+      event_id: 'otel-dddd0000dddd0000dddd0000dddd0000-eeee0000eeee0000',
+      ts: 1772366400000,
+      identity: { id: 'mail-agent' },
+      session: 'mcp-s-1',
+      outcome: 'error',
+    });
+  });
+
   it('dead-letters a tool span without a tool name, naming the field', () => {
     const bad = structuredClone(otlp);
     const spans = bad.resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
@@ -185,6 +251,20 @@ describe('mcp adapter', () => {
     );
     const result = run('mcp', exchange);
     expect(result.kind === 'ok' && result.rows[0]?.args).toContain('_truncated');
+  });
+
+  it('keeps calls apart when the gateway logged no session (JSON-RPC ids restart per connection)', () => {
+    const { session: _s, ...noSession } = exchange;
+    const other = { ...noSession, request: { ...noSession.request, params: { name: 'delete_repo' } } };
+    expect(mcpToEvents(noSession)[0]?.event_id).toBeUndefined();
+    const a = run('mcp', noSession);
+    const b = run('mcp', other);
+    expect(a.kind === 'ok' && b.kind === 'ok').toBe(true);
+    if (a.kind !== 'ok' || b.kind !== 'ok') return;
+    expect(a.rows[0]?.event_id).not.toBe(b.rows[0]?.event_id);
+    // …and the same bytes replayed still deduplicate.
+    const again = run('mcp', noSession);
+    expect(again.kind === 'ok' && again.rows[0]?.event_id).toBe(a.rows[0]?.event_id);
   });
 
   it('dead-letters records without a client or tool name', () => {
