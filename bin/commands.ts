@@ -233,7 +233,8 @@ export async function runMigrate(config: Config): Promise<void> {
 }
 
 export async function runReplay(config: Config, flags: Flags): Promise<void> {
-  if (!flags.input) throw new Error('replay needs --input FILE (.jsonl or .jsonl.gz)');
+  if (!flags.input)
+    throw new Error('replay needs --input FILE (.jsonl[.gz] lines, or a .json[.gz] document)');
   const logger = createLogger(config.logLevel);
   const ch = await openStorage(config, logger);
   try {

@@ -24,8 +24,9 @@ commands:
   ingest    Kafka consumer → ClickHouse
   api       HTTP API
   migrate   apply ClickHouse migrations and exit
-  replay    --input FILE(.jsonl|.jsonl.gz) [--format canonical]: backfill through the same pipeline;
-            prints {"read":…,"written":…,"dlq":…}
+  replay    --input FILE [--format canonical|otel|mcp|cloudtrail|github]: backfill through the
+            same pipeline; FILE is JSON Lines (.jsonl[.gz]) or one JSON document (.json[.gz],
+            e.g. a CloudTrail delivery file); prints {"read":…,"written":…,"dlq":…}
   analyze   --input FILE [--baseline FILE] [--format F] [--identities FILE] --out findings.jsonl:
             offline and deterministic: learn the baseline file, judge the input, write findings
   detect    scheduled detection (node-cron, SCOPEWATCH_DETECT_SCHEDULE) against ClickHouse;

@@ -13,6 +13,8 @@ import type { RowSink } from './writer.js';
  * Backfill from files through the same pipeline and writer as Kafka. Each line is one
  * message; its coordinates are the file name and line number, so replaying the same file
  * twice writes the same rows (and the same deterministic event ids) again, deduplicated.
+ * A `.json`/`.json.gz` file is one JSON document instead (CloudTrail's S3 delivery files are):
+ * its records are the messages, numbered from 1.
  */
 
 const NEWLINE = 0x0a;
@@ -36,6 +38,55 @@ export async function* readLines(stream: Readable): AsyncGenerator<Buffer> {
 export function openInput(file: string): Readable {
   const stream = createReadStream(file);
   return file.endsWith('.gz') ? stream.pipe(createGunzip()) : stream;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whole-document files, as opposed to JSON Lines. */
+export function isDocumentFile(file: string): boolean {
+  return /\.json(\.gz)?$/i.test(file);
+}
+
+/**
+ * One JSON document → the messages in it: the elements of a top-level array, the `Records` of
+ * a CloudTrail delivery file (which can be many megabytes, far over the per-message limit,
+ * while each record is small), else the document itself. Bytes that do not parse stay one
+ * message, so the pipeline dead-letters them with the parse error. Pure.
+ */
+export function documentMessages(bytes: Buffer): Buffer[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(strictUtf8.decode(bytes));
+  } catch {
+    return [bytes];
+  }
+  const records = Array.isArray(json)
+    ? json
+    : typeof json === 'object' && json !== null && Array.isArray((json as { Records?: unknown }).Records)
+      ? (json as { Records: unknown[] }).Records
+      : undefined;
+  if (records === undefined) return [bytes];
+  return records.map((record) => Buffer.from(JSON.stringify(record)));
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** The messages of a file with their position (line number, or record number in a document). */
+async function* fileMessages(file: string): AsyncGenerator<{ position: number; bytes: Buffer }> {
+  if (isDocumentFile(file)) {
+    const messages = documentMessages(await readAll(openInput(file)));
+    for (const [i, bytes] of messages.entries()) yield { position: i + 1, bytes };
+    return;
+  }
+  let lineNumber = 0;
+  for await (const line of readLines(openInput(file))) {
+    lineNumber += 1;
+    if (!isBlank(line)) yield { position: lineNumber, bytes: line };
+  }
 }
 
 function isBlank(line: Buffer): boolean {
@@ -84,20 +135,17 @@ export async function replayFile(options: {
     result.written += stats.rows;
     result.dlq += stats.dlq;
   };
-  let lineNumber = 0;
-  for await (const line of readLines(openInput(file))) {
-    lineNumber += 1;
-    if (isBlank(line)) continue;
+  for await (const { position, bytes } of fileMessages(file)) {
     result.read += 1;
     const message = {
       key: null,
-      value: line,
+      value: bytes,
       format,
       coordinates: {
         origin: 'file' as const,
         topic,
         partition: 0,
-        offset: String(lineNumber),
+        offset: String(position),
         key: '',
         timestampMs: Date.now(),
       },
