@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { AdapterError } from './adapters/errors.js';
 import { ADAPTERS } from './adapters/index.js';
-import type { FormatAdapter } from './adapters/types.js';
+import type { AdapterResult, FormatAdapter } from './adapters/types.js';
 
-export type { FormatAdapter } from './adapters/types.js';
+export type { AdapterResult, FormatAdapter } from './adapters/types.js';
 export { canonicalAdapter } from './adapters/types.js';
 import { decodeMessage, type DlqReasonCode } from './decode.js';
 import { normalizeEvent } from './normalize.js';
@@ -115,15 +114,28 @@ export function createPipeline(options: PipelineOptions): (message: RawMessage) 
     if (decoded.kind === 'drop') return decoded;
     if (decoded.kind === 'dlq') return reject(message, decoded.reasonCode, decoded.reason);
 
-    let candidates: unknown[];
+    let adapted: AdapterResult;
     try {
-      candidates = adapter.toEvents(decoded.json);
+      adapted = adapter.adapt(decoded.json);
     } catch (error) {
-      // An adapter bug must dead-letter the one message, not crash-loop the consumer on it.
-      const detail = error instanceof AdapterError ? error.message : `adapter failed: ${String(error)}`;
-      return reject(message, 'unmappable', `${message.format}: ${detail}`, decoded.json);
+      // A bug in an adapter must not stop the consumer on one message (it would be redelivered
+      // forever): dead-letter it with the error, where it can be found and replayed once fixed.
+      return reject(
+        message,
+        'unmappable',
+        `${message.format}: adapter failed: ${String(error)}`,
+        decoded.json,
+      );
     }
-    if (candidates.length === 0) return { kind: 'drop', why: `${message.format}: nothing to record` };
+    if (adapted.kind === 'drop') return adapted;
+    if (adapted.kind === 'invalid')
+      return reject(
+        message,
+        'unmappable',
+        `${message.format}: ${adapted.field}: ${adapted.problem}`,
+        decoded.json,
+      );
+    const candidates = adapted.events;
     const events: ActionEvent[] = [];
     for (const [index, candidate] of candidates.entries()) {
       const parsed = ActionEventSchema.safeParse(candidate);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { githubActionClass, githubToEvents } from '../../ingest/adapters/github.js';
 import { mcpToEvents } from '../../ingest/adapters/mcp.js';
 import { otelToEvents } from '../../ingest/adapters/otel.js';
+import { ADAPTERS } from '../../ingest/adapters/index.js';
 import { createPipeline, type PipelineResult } from '../../ingest/pipeline.js';
 
 /** Samples written from the OTel GenAI semantic conventions, the MCP spec and GitHub's audit log docs. */
@@ -355,7 +356,7 @@ describe('format selection', () => {
       adapters: [
         {
           name: 'buggy',
-          toEvents: () => {
+          adapt: () => {
             throw new TypeError('cannot read properties of undefined');
           },
         },
@@ -375,5 +376,26 @@ describe('format selection', () => {
     expect(result.kind === 'dlq' && result.reason).toBe(
       'unknown format "syslog" (known: canonical, otel, mcp, cloudtrail, github)',
     );
+  });
+
+  it('every adapter answers with a typed result: events, invalid (with the field) or drop', () => {
+    const byName = new Map(ADAPTERS.map((a) => [a.name, a]));
+    const adapt = (name: string, json: Record<string, unknown>) => byName.get(name)?.adapt(json);
+    expect(adapt('github', audit)).toMatchObject({ kind: 'events', events: [{ tool: 'git.push' }] });
+    expect(adapt('github', { ...audit, actor: undefined })).toEqual({
+      kind: 'invalid',
+      field: 'actor',
+      problem: 'missing',
+    });
+    expect(adapt('mcp', { ...exchange, request: { jsonrpc: '2.0', id: 2, method: 'tools/list' } })).toEqual({
+      kind: 'drop',
+      why: 'mcp: not a tools/call (protocol plumbing)',
+    });
+    expect(adapt('cloudtrail', { Records: [] })).toMatchObject({ kind: 'drop' });
+    expect(adapt('otel', { resourceSpans: 'nope' })).toEqual({
+      kind: 'invalid',
+      field: 'resourceSpans',
+      problem: 'must be an array',
+    });
   });
 });
