@@ -5,6 +5,7 @@ import type { Kafka } from 'kafkajs';
 import { buildApi } from '../api/server.js';
 import { parseApiKeys, type ApiKey } from '../api/auth.js';
 import type { Config } from '../common/config.js';
+import { isSourceFormat, SOURCE_FORMATS } from '../common/formats.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../common/metrics.js';
 import { onShutdown } from '../common/shutdown.js';
@@ -235,12 +236,16 @@ export async function runMigrate(config: Config): Promise<void> {
 export async function runReplay(config: Config, flags: Flags): Promise<void> {
   if (!flags.input)
     throw new Error('replay needs --input FILE (.jsonl[.gz] lines, or a .json[.gz] document)');
+  const format = flags.format ?? 'canonical';
+  // Every line would be dead-lettered as "unknown format": say so before opening anything.
+  if (!isSourceFormat(format))
+    throw new Error(`--format must be one of ${SOURCE_FORMATS.join(', ')}, got "${format}"`);
   const logger = createLogger(config.logLevel);
   const ch = await openStorage(config, logger);
   try {
     const result = await replayFile({
       file: flags.input,
-      format: flags.format ?? 'canonical',
+      format,
       config,
       sink: new ClickHouseRowSink(ch.client, ch.database),
       logger,

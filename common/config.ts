@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isSourceFormat, SOURCE_FORMATS } from './formats.js';
 
 /**
  * The one configuration object. Every knob scopewatch has is here, built from the environment
@@ -116,7 +117,10 @@ export const ConfigSchema = z.object({
             .regex(
               /^[A-Za-z0-9._-]+=[a-z0-9_-]+$/,
               'entries are topic=format, e.g. cloudtrail-raw=cloudtrail',
-            ),
+            )
+            .refine((entry) => isSourceFormat(entry.slice(entry.indexOf('=') + 1)), {
+              message: `unknown format (known: ${SOURCE_FORMATS.join(', ')})`,
+            }),
         ),
       )
       .transform((entries) => Object.fromEntries(entries.map((e) => e.split('=') as [string, string])))
@@ -258,6 +262,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   const config = parsed.data;
   config.dataDir = path.resolve(config.dataDir);
   config.kafka.dlqTopic ??= `${config.kafka.topic}.dlq`;
+  // Consuming the dead-letter topic would dead-letter its own records into itself, forever.
+  if (config.kafka.dlqTopic in config.kafka.topicFormats)
+    throw new ConfigError(
+      `invalid configuration:\n  kafka.topicFormats (SCOPEWATCH_TOPIC_FORMATS): ${config.kafka.dlqTopic} is the dead-letter topic and cannot be consumed`,
+    );
   return config;
 }
 

@@ -7,7 +7,7 @@ import { BatchFlusher } from './flusher.js';
 import { createPipeline, type FormatAdapter } from './pipeline.js';
 import type { MessageCoordinates } from './rows.js';
 import { ensureTopics } from './topics.js';
-import { FORMAT_NAMES } from './adapters/index.js';
+import { ADAPTERS } from './adapters/index.js';
 import type { RowSink } from './writer.js';
 
 /**
@@ -51,6 +51,13 @@ function headerString(message: KafkaMessage, name: string): string | undefined {
 export async function startIngestConsumer(options: IngestConsumerOptions): Promise<RunningConsumer> {
   const { config, kafka, logger, metrics } = options;
   const log = logger.child({ component: 'ingest' });
+  // Checked before connecting: the config knows the built-in formats, a caller may pass others.
+  const known = (options.adapters ?? ADAPTERS).map((a) => a.name);
+  for (const [mapped, format] of Object.entries(config.kafka.topicFormats))
+    if (!known.includes(format))
+      throw new Error(
+        `SCOPEWATCH_TOPIC_FORMATS: topic ${mapped} maps to unknown format "${format}" (known: ${known.join(', ')})`,
+      );
   await ensureTopics(kafka, config, log);
 
   const pipeline = createPipeline({
@@ -75,11 +82,6 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
   await Promise.all([consumer.connect(), producer.connect()]);
 
   const topicFormats = config.kafka.topicFormats;
-  for (const [mapped, format] of Object.entries(topicFormats))
-    if (!FORMAT_NAMES.includes(format))
-      throw new Error(
-        `SCOPEWATCH_TOPIC_FORMATS: topic ${mapped} maps to unknown format "${format}" (known: ${FORMAT_NAMES.join(', ')})`,
-      );
   // The main topic plus any per-format topics (e.g. raw CloudTrail shipped to its own topic).
   const topics = [config.kafka.topic, ...Object.keys(topicFormats).filter((t) => t !== config.kafka.topic)];
   const all = topics.map((topic) => ({ topic }));

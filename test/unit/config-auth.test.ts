@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { allowed, authenticate, parseApiKeys, presentedKey } from '../../api/auth.js';
 import { ConfigError, ENV_VARS, loadConfig } from '../../common/config.js';
+import { SOURCE_FORMATS } from '../../common/formats.js';
+import { FORMAT_NAMES } from '../../ingest/adapters/index.js';
 
 describe('configuration', () => {
   it('has working defaults', () => {
@@ -43,6 +45,21 @@ describe('configuration', () => {
     );
   });
 
+  it('reads per-topic source formats and rejects unknown formats and the DLQ topic before connecting', () => {
+    const config = loadConfig({ SCOPEWATCH_TOPIC_FORMATS: 'cloudtrail-raw=cloudtrail, otel-spans=otel' });
+    expect(config.kafka.topicFormats).toEqual({ 'cloudtrail-raw': 'cloudtrail', 'otel-spans': 'otel' });
+    expect(loadConfig({}).kafka.topicFormats).toEqual({});
+    expect(() => loadConfig({ SCOPEWATCH_TOPIC_FORMATS: 'raw=syslog' })).toThrow(
+      'kafka.topicFormats.0 (SCOPEWATCH_TOPIC_FORMATS): unknown format (known: canonical, otel, mcp, cloudtrail, github)',
+    );
+    expect(() => loadConfig({ SCOPEWATCH_TOPIC_FORMATS: 'raw' })).toThrow(/topic=format/);
+    expect(() => loadConfig({ SCOPEWATCH_TOPIC_FORMATS: 'agent-actions.dlq=canonical' })).toThrow(
+      /dead-letter topic/,
+    );
+  });
+  it('lists exactly the formats the adapters implement', () => {
+    expect(FORMAT_NAMES).toEqual([...SOURCE_FORMATS]);
+  });
   it('maps every documented variable to a real config path', () => {
     const config = loadConfig({}) as unknown as Record<string, Record<string, unknown>>;
     for (const dotted of Object.values(ENV_VARS)) {
