@@ -14,8 +14,11 @@ const DEPLOY = /^(environment\.|deployment|workflows\.approve|pages\.)/;
 const READ = /^git\.(clone|fetch)|\.(access|download|view|read|list)\b|^repo\.download_zip/;
 const DELETE = /\.(destroy|delete|remove|archived|disable|revoke)/;
 
+/** Code reaching a branch: a push, a merge, or a push forced past branch protection. */
+const PUSH = new Set(['git.push', 'pull_request.merge', 'protected_branch.policy_override']);
+
 export function githubActionClass(action: string): ActionClass {
-  if (action === 'git.push') return 'code.push';
+  if (PUSH.has(action)) return 'code.push';
   if (IDENTITY.test(action)) return 'identity.change';
   if (DEPLOY.test(action)) return 'deploy';
   if (READ.test(action)) return 'data.read';
@@ -35,6 +38,45 @@ function timestampOf(event: Json): string | number {
     if (typeof value === 'number' || typeof value === 'string') return value;
   }
   throw new AdapterError('@timestamp', 'missing (also looked for created_at, timestamp)');
+}
+
+/** Fields mapped to the canonical event (or its fixed attributes) rather than kept as extras. */
+const MAPPED = new Set([
+  '@timestamp',
+  'created_at',
+  'timestamp',
+  '_document_id',
+  'action',
+  'actor',
+  'actor_is_bot',
+  'actor_ip',
+  'actor_id',
+  'actor_location',
+  'repo',
+  'repository',
+  'org',
+  'business',
+  'user',
+  'user_agent',
+  'token_id',
+  'hashed_token',
+  'programmatic_access_type',
+  'operation_type',
+  'transport_protocol_name',
+]);
+const MAX_EXTRAS = 32;
+
+/**
+ * Each audit action has fields of its own (`branch`, `workflow_run_id`, `permission`, `team`,
+ * `visibility`…): kept as `github.<field>` attributes so the event can be read in full later.
+ */
+function extras(event: Json): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (MAPPED.has(key) || Object.keys(out).length >= MAX_EXTRAS) continue;
+    out[`github.${key}`.slice(0, 256)] = value;
+  }
+  return out;
 }
 
 export function githubToEvents(event: Json): ActionEventInput[] {
@@ -64,6 +106,7 @@ export function githubToEvents(event: Json): ActionEventInput[] {
       on_behalf_of: str(event, 'user'),
       source: { system: 'github.audit', ip: str(event, 'actor_ip'), user_agent: str(event, 'user_agent') },
       attributes: attributes({
+        ...extras(event),
         'github.org': org,
         'github.business': event.business,
         'github.operation_type': event.operation_type,

@@ -298,6 +298,23 @@ const audit = {
 };
 
 describe('github adapter', () => {
+  it('keeps action-specific fields as attributes and reads pushes past protection as pushes', () => {
+    const override = githubToEvents({
+      ...audit,
+      action: 'protected_branch.policy_override',
+      branch: 'refs/heads/main',
+      reasons: [{ code: 'required_status_checks', message: 'Required status check "ci" is expected.' }],
+      overridden_codes: ['required_status_checks'],
+    })[0];
+    expect(override?.action).toBe('code.push');
+    expect(override?.attributes).toMatchObject({
+      'github.branch': 'refs/heads/main',
+      'github.overridden_codes': '["required_status_checks"]',
+    });
+    expect(override?.attributes?.['github.actor']).toBeUndefined();
+    expect(githubActionClass('pull_request.merge')).toBe('code.push');
+  });
+
   it('maps an audit event', () => {
     expect(githubToEvents(audit)[0]).toMatchObject({
       event_id: 'Lb4NPqJkqVW_QRfNzrGEgw',
