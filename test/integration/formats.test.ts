@@ -3,11 +3,14 @@ import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { startIngestConsumer } from '../../ingest/consumer.js';
 import { ClickHouseRowSink } from '../../ingest/writer.js';
+import type { Kafka } from 'kafkajs';
 import { scalar, testConfig, testKafka, uniqueName, useClickHouse, waitFor } from './helpers.js';
 
 /**
- * Every source format end to end through the real broker into ClickHouse: chosen by the
- * `format` header on the main topic, or by the topic it arrives on (SCOPEWATCH_TOPIC_FORMATS).
+ * Every source format end to end through the real broker into ClickHouse, twice: chosen by
+ * the `format` header on the main topic, and by the topic it arrives on
+ * (SCOPEWATCH_TOPIC_FORMATS). Records an adapter cannot read reach the dead-letter topic and
+ * `ingest_errors` with a reason naming the format and the field.
  */
 
 const T = Date.now() - 60_000;
@@ -80,6 +83,67 @@ const github = {
   repo: 'acme/api',
 };
 
+const canonical = {
+  event_id: 'can-1',
+  ts: T,
+  identity: { id: 'canonical-agent', type: 'agent' },
+  action: 'tool.call',
+  tool: 'search',
+};
+const otelSpan = otel.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+
+/** One sample per format; `variant` keeps the source ids apart so both routes write rows. */
+function sample(format: string, variant: string): Record<string, unknown> {
+  switch (format) {
+    case 'canonical':
+      return { ...canonical, event_id: `can-${variant}` };
+    case 'otel':
+      return {
+        resourceSpans: [
+          {
+            ...otel.resourceSpans[0],
+            scopeSpans: [{ spans: [{ ...otelSpan, spanId: `b7ad6b716920333${variant}` }] }],
+          },
+        ],
+      };
+    case 'mcp':
+      return { ...mcp, request: { ...mcp.request, id: Number(variant) } };
+    case 'cloudtrail':
+      return {
+        Records: cloudtrail.Records.map((r) => ({ ...r, eventID: `${r.eventID}-${variant}` })),
+      };
+    default:
+      return { ...github, _document_id: `gh-${variant}` };
+  }
+}
+
+const FORMATS = ['otel', 'mcp', 'cloudtrail', 'github'];
+
+async function readDlq(kafka: Kafka, topic: string, expected: number) {
+  const reader = kafka.consumer({ groupId: uniqueName('it-formats-dlq') });
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
+  const records: { format: string; reason: string; topic: string }[] = [];
+  await reader.run({
+    eachMessage: ({ message }) => {
+      const header = (name: string) => message.headers?.[name]?.toString() ?? '';
+      records.push({
+        format: header('scopewatch.format'),
+        reason: header('scopewatch.reason'),
+        topic: header('scopewatch.source.topic'),
+      });
+      return Promise.resolve();
+    },
+  });
+  await waitFor(
+    'DLQ records',
+    () => Promise.resolve(records.length),
+    (n) => n >= expected,
+  );
+  await reader.disconnect();
+  return records;
+}
+
 describe('source formats through Kafka', () => {
   const brokers = inject('kafkaBrokers');
   const base = uniqueName('it-formats');
@@ -88,12 +152,12 @@ describe('source formats through Kafka', () => {
       brokers,
       topic: base,
       partitions: 2,
-      topicFormats: [`${base}-cloudtrail=cloudtrail`, `${base}-otel=otel`],
+      topicFormats: FORMATS.map((f) => `${base}-${f}=${f}`),
     },
   });
   const clickhouse = useClickHouse(config);
 
-  it('reads every format, by header and by topic, and dead-letters naming format and field', async () => {
+  it('reads every format by header and by topic, drops non-actions, dead-letters naming format and field', async () => {
     const ch = clickhouse();
     const kafka = testKafka(brokers);
     const consumer = await startIngestConsumer({
@@ -106,82 +170,135 @@ describe('source formats through Kafka', () => {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     const json = (v: unknown): string => JSON.stringify(v);
+    const noToolName = structuredClone(sample('otel', '9'));
+    const spans = (noToolName.resourceSpans as typeof otel.resourceSpans)[0]?.scopeSpans[0]?.spans ?? [];
+    if (spans[0]) spans[0].attributes = spans[0].attributes.filter((a) => a.key !== 'gen_ai.tool.name');
+    const chatOnly = {
+      ...otelSpan,
+      spanId: 'd7ad6b7169203331',
+      attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }],
+    };
     await producer.sendBatch({
       acks: -1,
       topicMessages: [
         {
           topic: base,
           messages: [
-            { key: 'otel-agent', value: json(otel), headers: { format: 'otel' } },
-            { key: 'mcp-agent', value: json(mcp), headers: { format: 'mcp' } },
-            { key: 'deploy-bot', value: json(github), headers: { format: 'github' } },
+            // By header, every format (canonical also by default, without one).
+            ...['canonical', ...FORMATS].map((f) => ({
+              key: f,
+              value: json(sample(f, '1')),
+              headers: { format: f },
+            })),
+            { key: 'canonical', value: json(sample('canonical', '2')) },
             {
               key: 'x',
               value: json({ ...github, actor: undefined, _document_id: 'gh-bad' }),
               headers: { format: 'github' },
             },
+            { key: 'x', value: json({ ...mcp, client: undefined }), headers: { format: 'mcp' } },
             { key: 'x', value: json(github), headers: { format: 'syslog' } },
           ],
         },
-        { topic: `${base}-cloudtrail`, messages: [{ key: 'ci', value: json(cloudtrail) }] },
-        // The header wins over the topic's format.
+        // By topic: no header at all.
+        ...FORMATS.map((f) => ({
+          topic: `${base}-${f}`,
+          messages: [{ key: f, value: json(sample(f, '2')) }],
+        })),
         {
           topic: `${base}-otel`,
           messages: [
-            {
-              key: 'mcp-agent',
-              value: json({ ...mcp, request: { ...mcp.request, id: 2 } }),
-              headers: { format: 'mcp' },
-            },
-            {
-              key: 'otel-agent',
-              value: json({
-                ...otel.resourceSpans[0]?.scopeSpans[0]?.spans[0],
-                spanId: 'c7ad6b7169203331',
-                resource: otel.resourceSpans[0]?.resource,
-              }),
-            },
+            // The header wins over the topic's format.
+            { key: 'mcp', value: json(sample('mcp', '3')), headers: { format: 'mcp' } },
+            { key: 'otel', value: json(noToolName) },
+            { key: 'otel', value: json(chatOnly) },
+          ],
+        },
+        {
+          topic: `${base}-cloudtrail`,
+          messages: [
+            { key: 'x', value: json({ Records: [{ ...cloudtrail.Records[0], eventName: undefined }] }) },
           ],
         },
       ],
     });
     await producer.disconnect();
+    // 2 canonical + 2 otel + 3 mcp + 4 cloudtrail (2 records × 2) + 2 github; 5 dead letters.
     await waitFor(
       'rows and errors',
       async () => [
-        await scalar(ch, `SELECT count() FROM ${ch.database}.actions`),
-        await scalar(ch, `SELECT count() FROM ${ch.database}.ingest_errors`),
+        await scalar(ch, `SELECT count() FROM ${ch.database}.actions FINAL`),
+        await scalar(ch, `SELECT count() FROM ${ch.database}.ingest_errors FINAL`),
       ],
-      ([rows, errors]) => rows === 7 && errors === 2,
+      ([rows, errors]) => rows === 13 && errors === 5,
     );
+    const dlq = await readDlq(kafka, config.kafka.dlqTopic ?? '', 5);
     await consumer.stop();
 
     const rows = await (
       await ch.client.query({
-        query: `SELECT source_format, identity_id, tool, action FROM ${ch.database}.actions FINAL ORDER BY source_format, tool`,
+        query: `SELECT source_format, kafka_topic, identity_id, tool, action, source_system FROM ${ch.database}.actions FINAL`,
         format: 'JSONEachRow',
-        clickhouse_settings: { insert_deduplication_token: '' },
       })
-    ).json<{ source_format: string; identity_id: string; tool: string; action: string }>();
-    expect(rows.map((r) => `${r.source_format} ${r.identity_id} ${r.tool} ${r.action}`)).toEqual([
-      'cloudtrail arn:aws:iam::111122223333:user/ci s3.amazonaws.com:ListBuckets data.read',
-      'cloudtrail arn:aws:iam::111122223333:user/ci secretsmanager.amazonaws.com:GetSecretValue secret.read',
-      'github deploy-bot[bot] git.clone data.read',
-      'mcp mcp-agent github.list_issues tool.call',
-      'mcp mcp-agent github.list_issues tool.call',
-      'otel otel-agent get_weather tool.call',
-      'otel otel-agent get_weather tool.call',
+    ).json<{
+      source_format: string;
+      kafka_topic: string;
+      identity_id: string;
+      tool: string;
+      action: string;
+      source_system: string;
+    }>();
+    const route = (topic: string) => (topic === base ? 'main' : topic.slice(base.length + 1));
+    expect(
+      rows
+        .map(
+          (r) =>
+            `${r.source_format} via ${route(r.kafka_topic)}: ${r.identity_id} ${r.tool} ${r.action} ${r.source_system}`,
+        )
+        .sort(),
+    ).toEqual([
+      'canonical via main: canonical-agent search tool.call ',
+      'canonical via main: canonical-agent search tool.call ',
+      'cloudtrail via cloudtrail: arn:aws:iam::111122223333:user/ci s3.amazonaws.com:ListBuckets data.read aws.cloudtrail',
+      'cloudtrail via cloudtrail: arn:aws:iam::111122223333:user/ci secretsmanager.amazonaws.com:GetSecretValue secret.read aws.cloudtrail',
+      'cloudtrail via main: arn:aws:iam::111122223333:user/ci s3.amazonaws.com:ListBuckets data.read aws.cloudtrail',
+      'cloudtrail via main: arn:aws:iam::111122223333:user/ci secretsmanager.amazonaws.com:GetSecretValue secret.read aws.cloudtrail',
+      'github via github: deploy-bot[bot] git.clone data.read github.audit',
+      'github via main: deploy-bot[bot] git.clone data.read github.audit',
+      'mcp via main: mcp-agent github.list_issues tool.call mcp',
+      'mcp via mcp: mcp-agent github.list_issues tool.call mcp',
+      'mcp via otel: mcp-agent github.list_issues tool.call mcp',
+      'otel via main: otel-agent get_weather tool.call otel',
+      'otel via otel: otel-agent get_weather tool.call otel',
     ]);
-    const reasons = await (
-      await ch.client.query({
-        query: `SELECT reason FROM ${ch.database}.ingest_errors ORDER BY reason`,
-        format: 'JSONEachRow',
-        clickhouse_settings: { insert_deduplication_token: '' },
-      })
-    ).json<{ reason: string }>();
-    expect(reasons.map((r) => r.reason)).toEqual([
+
+    const expectedReasons = [
+      'cloudtrail: Records[0].eventName: missing',
       'github: actor: missing',
+      'mcp: client.id: missing: the gateway must log who called',
+      'otel: resourceSpans[0].scopeSpans[0].spans[0].attributes.gen_ai.tool.name: missing on a tool span',
       'unknown format "syslog" (known: canonical, otel, mcp, cloudtrail, github)',
+    ];
+    const stored = await (
+      await ch.client.query({
+        query: `SELECT format, reason_code, reason FROM ${ch.database}.ingest_errors FINAL ORDER BY reason`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ format: string; reason_code: string; reason: string }>();
+    expect(stored.map((r) => r.reason)).toEqual(expectedReasons);
+    expect(stored.map((r) => r.reason_code)).toEqual([
+      'unmappable',
+      'unmappable',
+      'unmappable',
+      'unmappable',
+      'unknown_format',
     ]);
-  }, 90_000);
+    // The dead-letter topic has the same reasons, with the format each record was read as.
+    expect(dlq.map((r) => r.reason).sort()).toEqual(expectedReasons);
+    expect(dlq.find((r) => r.reason.startsWith('cloudtrail:'))).toMatchObject({
+      format: 'cloudtrail',
+      topic: `${base}-cloudtrail`,
+    });
+    expect(dlq.find((r) => r.reason.startsWith('otel:'))?.topic).toBe(`${base}-otel`);
+  }, 120_000);
 });
