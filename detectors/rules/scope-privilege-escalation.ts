@@ -23,11 +23,12 @@ export function createPrivilegeEscalationDetector(overrides: Partial<NoveltyConf
     frameworks: ['OWASP-NHI:NHI5', 'OWASP-AGENTIC:T3', 'NIST-CSF:PR.AA-05'],
     evaluate(ctx: DetectorContext): Observation | null {
       const { event, profile } = ctx;
-      if (!warmedUp(ctx, config)) return null;
+      const window = windowMs(config);
+      // The common case, cheaply: an action class already in the history is no escalation.
+      if (profile.recall({ kind: 'action', value: event.action }, event.ts, window) || !warmedUp(ctx, config))
+        return null;
       const level = impactOf(event.action);
-      const known = profile
-        .values('action', event.ts, windowMs(config))
-        .map(([action]) => action as ActionClass);
+      const known = profile.values('action', event.ts, window).map(([action]) => action as ActionClass);
       const previous = Math.max(0, ...known.map((a) => impactRank(impactOf(a))));
       const rank = impactRank(level);
       if (rank <= previous) return null;
