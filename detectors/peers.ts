@@ -36,10 +36,6 @@ export class PeerIndex {
     return Math.min(1, Math.max(0, holders / others));
   }
 
-  holdersOf(term: Term): number {
-    return this.holders.get(PeerIndex.key(term)) ?? 0;
-  }
-
   get size(): number {
     return this.identities.size;
   }

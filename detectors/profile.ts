@@ -1,4 +1,4 @@
-import { compareEvents, type DetectorEvent } from './event.js';
+import type { DetectorEvent } from './event.js';
 import { termsOf, toolOfToolResource, type Term, type TermKind } from './terms.js';
 
 /**
@@ -35,9 +35,6 @@ export class IdentityProfile {
   firstTs: number | null = null;
   lastTs: number | null = null;
   events = 0;
-  /** The last event folded in, so late arrivals are recognisable. */
-  private lastEvent: DetectorEvent | null = null;
-
   constructor(readonly identityId: string) {}
 
   /** Adds aggregated history (several rows for one value merge: min first, max last, sum count). */
@@ -71,12 +68,6 @@ export class IdentityProfile {
     this.events += 1;
     this.firstTs = this.firstTs === null ? event.ts : Math.min(this.firstTs, event.ts);
     this.lastTs = this.lastTs === null ? event.ts : Math.max(this.lastTs, event.ts);
-    if (this.lastEvent === null || compareEvents(event, this.lastEvent) > 0) this.lastEvent = event;
-  }
-
-  /** True when `event` sorts before something already folded in (it arrived late). */
-  isLate(event: DetectorEvent): boolean {
-    return this.lastEvent !== null && compareEvents(event, this.lastEvent) < 0;
   }
 
   private merge(kind: TermKind, value: string, stats: TermStats): void {

@@ -232,17 +232,3 @@ export function lifecycleAt(identity: IdentityRecord, credentialId: string, ts: 
     return { state: credential.state, since: credential.revokedAt, subject: 'credential' };
   return { state: 'active', since: null, subject: 'identity' };
 }
-
-export function unregisteredIdentity(id: string, type: IdentityType | ''): IdentityRecord {
-  return {
-    id,
-    type: type === '' ? 'agent' : type,
-    owner: '',
-    purpose: '',
-    state: 'active',
-    stateChangedAt: null,
-    credentials: [],
-    scope: null,
-    registered: false,
-  };
-}

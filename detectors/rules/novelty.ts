@@ -1,5 +1,5 @@
 import { impactWeight } from '../impact.js';
-import { DAY_MS, type TermStats } from '../profile.js';
+import { DAY_MS } from '../profile.js';
 import type { Term } from '../terms.js';
 import { clamp01, roundScore, type DetectorContext } from '../types.js';
 
@@ -84,11 +84,6 @@ export function listValues(values: readonly string[], max = 5): string {
 
 export function formatDate(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10);
-}
-
-export function describeStats(stats: TermStats | undefined): string {
-  if (!stats) return 'never';
-  return `${String(stats.count)}× between ${formatDate(stats.firstTs)} and ${formatDate(stats.lastTs)}`;
 }
 
 export function percent(share: number): string {
