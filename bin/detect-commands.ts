@@ -65,14 +65,15 @@ export async function scheduledPass(
   runner: DetectionRunner,
   store: DetectionStore,
   logger: Logger,
-): Promise<void> {
+): Promise<string[]> {
   const from = (await store.watermark(WATERMARK)) ?? 0;
   const to = Date.now() - SETTLE_MS;
-  if (to <= from) return;
+  if (to <= from) return [];
   const result = await runner.judgeIngested(from, to);
   await store.setWatermark(WATERMARK, to);
   if (result.events > 0)
     logger.info('detection pass', { events: result.events, findings: result.findings.length });
+  return result.identities;
 }
 
 /**
@@ -99,8 +100,8 @@ export async function startScheduledDetection(
     running = (async () => {
       try {
         registry = await syncRegistry(config, identities);
-        await scheduledPass(runner, store, logger);
-        const unregistered = await identities.recordUnregistered();
+        const met = await scheduledPass(runner, store, logger);
+        const unregistered = await identities.recordUnregistered(met);
         if (unregistered > 0) logger.info('recorded unregistered identities', { count: unregistered });
       } catch (error) {
         logger.error('detection pass failed; retried on the next tick', { error });

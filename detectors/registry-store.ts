@@ -102,30 +102,57 @@ export class IdentityStore {
   }
 
   /**
-   * Records identities seen in events that the registry does not know, as unregistered.
-   * Registered identities are never overwritten. Returns how many were new.
+   * Records which of these identities (the ones a detection pass just met) the registry does
+   * not know yet, as unregistered. Only these ids are looked up, so a pass costs what it
+   * touched, not a scan of every baseline. Registered identities are never overwritten.
+   * Returns how many were new.
    */
-  async recordUnregistered(): Promise<number> {
-    const before = await this.count();
-    await this.client.command({
-      query: `INSERT INTO ${this.database}.identities
-                (id, type, owner, purpose, state, state_changed_at, credentials, scope_json, registered, source, first_seen, updated_at)
-              SELECT b.identity_id, 'agent', '', '', 'active', NULL, [], '', 0, 'events', b.first_seen, now64(3)
-              FROM ${this.database}.identity_baseline_v AS b
-              WHERE b.identity_id NOT IN (SELECT id FROM ${this.database}.identities)`,
-      clickhouse_settings: SETTINGS,
-    });
-    return (await this.count()) - before;
-  }
-
-  private async count(): Promise<number> {
-    const result = await this.client.query({
-      query: `SELECT toFloat64(count()) AS n FROM ${this.database}.identities FINAL`,
+  async recordUnregistered(identityIds: readonly string[]): Promise<number> {
+    if (identityIds.length === 0) return 0;
+    const rows = async <T>(query: string, ids: readonly string[]): Promise<T[]> =>
+      (
+        await this.client.query({
+          query,
+          query_params: { ids },
+          format: 'JSONEachRow',
+          clickhouse_settings: SETTINGS,
+        })
+      ).json<T>();
+    const known = await rows<{ id: string }>(
+      `SELECT DISTINCT id FROM ${this.database}.identities WHERE id IN {ids:Array(String)}`,
+      identityIds,
+    );
+    const seen = new Set(known.map((r) => r.id));
+    const missing = [...new Set(identityIds)].filter((id) => !seen.has(id));
+    if (missing.length === 0) return 0;
+    const firstSeen = await rows<{ identity_id: string; first_seen: number }>(
+      `SELECT identity_id, toFloat64(toUnixTimestamp64Milli(min(first_ts))) AS first_seen
+       FROM ${this.database}.baseline_terms WHERE identity_id IN {ids:Array(String)} AND kind = 'tool'
+       GROUP BY identity_id`,
+      missing,
+    );
+    const first = new Map(firstSeen.map((r) => [r.identity_id, r.first_seen]));
+    const now = Date.now();
+    await this.client.insert({
+      table: `${this.database}.identities`,
       format: 'JSONEachRow',
       clickhouse_settings: SETTINGS,
+      values: missing.map((id) => ({
+        id,
+        type: 'agent',
+        owner: '',
+        purpose: '',
+        state: 'active',
+        state_changed_at: null,
+        credentials: [],
+        scope_json: '',
+        registered: 0,
+        source: 'events',
+        first_seen: first.get(id) ?? null,
+        updated_at: now,
+      })),
     });
-    const [row] = await result.json<{ n: number }>();
-    return row?.n ?? 0;
+    return missing.length;
   }
 }
 

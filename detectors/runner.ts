@@ -33,6 +33,8 @@ export interface RunnerOptions {
 export interface JudgeResult {
   events: number;
   findings: Finding[];
+  /** The identities whose events were judged. */
+  identities: string[];
 }
 
 export class DetectionRunner {
@@ -98,12 +100,12 @@ export class DetectionRunner {
     for (const event of sorted) for (const f of engine.process(event)) touched.set(f.finding_id, f);
     const findings = [...touched.values()].sort((a, b) => (a.finding_id < b.finding_id ? -1 : 1));
     await this.options.store.saveFindings(findings);
-    return { events: sorted.length, findings };
+    return { events: sorted.length, findings, identities: [...new Set(sorted.map((e) => e.identity_id))] };
   }
 
   /** Streaming: judge the rows an ingest batch just wrote. */
   async judge(events: DetectorEvent[]): Promise<JudgeResult> {
-    if (events.length === 0) return { events: 0, findings: [] };
+    if (events.length === 0) return { events: 0, findings: [], identities: [] };
     // Peers as of the first batch's earliest event: its rows are already in the aggregates
     // and must not count twice (the engine adds them as it learns them).
     this.streaming ??= await this.newEngine(Math.min(...events.map((e) => e.ts)));
@@ -122,7 +124,7 @@ export class DetectionRunner {
   async judgeIngested(from: number, to: number, topic?: string): Promise<JudgeResult> {
     const { store } = this.options;
     const work = await store.identitiesIngested(from, to, topic);
-    if (work.length === 0) return { events: 0, findings: [] };
+    if (work.length === 0) return { events: 0, findings: [], identities: [] };
     const engine = await this.newEngine(Math.min(...work.map((w) => w.min_ts)));
     const size = this.options.chunkSize ?? 2000;
     let events = 0;
@@ -140,6 +142,6 @@ export class DetectionRunner {
       events,
       findings: findings.length,
     });
-    return { events, findings };
+    return { events, findings, identities: work.map((w) => w.identity_id) };
   }
 }

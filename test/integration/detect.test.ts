@@ -176,7 +176,8 @@ describe('detection', () => {
     const ch = scheduledCh();
     const store = new IdentityStore(ch.client, ch.database);
     await syncIdentitiesFile(store, registryFile);
-    await store.recordUnregistered();
+    const seen = [...new Set(lines.map((l) => l.key))];
+    await store.recordUnregistered(seen);
     const all = await store.loadAll();
     expect(all.get('legacy-sync')?.state).toBe('revoked');
     expect(all.get('legacy-sync')?.credentials[0]?.revokedAt).toBe(Date.parse('2026-01-15T00:00:00Z'));
@@ -186,7 +187,7 @@ describe('detection', () => {
     for (const id of ['release-bot', 'support-agent', 'data-pipeline', 'coding-agent', 'legacy-sync'])
       expect(all.get(id)?.registered).toBe(true);
     expect([...all.values()].some((r) => !r.registered)).toBe(true);
-    expect(await store.recordUnregistered()).toBe(0);
+    expect(await store.recordUnregistered(seen)).toBe(0);
   });
 
   it('triage changes baselines: a confirmed incident keeps its value new, a false positive is allowed', async () => {
