@@ -18,10 +18,9 @@ import { DetectionRunner } from '../../detectors/runner.js';
 import { DetectionStore } from '../../detectors/store.js';
 import { DetectingRowSink } from '../../detectors/streaming-sink.js';
 import { termsOf } from '../../detectors/terms.js';
-import { startIngestConsumer } from '../../ingest/consumer.js';
 import { replayFile } from '../../ingest/replay.js';
 import { ClickHouseRowSink } from '../../ingest/writer.js';
-import { scalar, testConfig, testKafka, useClickHouse, waitFor } from './helpers.js';
+import { scalar, testConfig, testKafka, useClickHouse, waitFor, startTestConsumer } from './helpers.js';
 
 /**
  * Detection against the real broker and engine: the same events judged by the streaming path
@@ -82,12 +81,8 @@ describe('detection', () => {
       registry: () => registry,
     });
     const kafka = testKafka(brokers);
-    const consumer = await startIngestConsumer({
-      config: streamingConfig,
-      kafka,
+    const consumer = await startTestConsumer(streamingConfig, kafka, ch, {
       sink: new DetectingRowSink(new ClickHouseRowSink(ch.client, ch.database), runner, silentLogger),
-      logger: silentLogger,
-      metrics: ingestMetrics(new MetricsRegistry()),
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();

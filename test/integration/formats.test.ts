@@ -1,10 +1,14 @@
 import { describe, expect, inject, it } from 'vitest';
-import { silentLogger } from '../../common/logger.js';
-import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
-import { startIngestConsumer } from '../../ingest/consumer.js';
-import { ClickHouseRowSink } from '../../ingest/writer.js';
 import type { Kafka } from 'kafkajs';
-import { scalar, testConfig, testKafka, uniqueName, useClickHouse, waitFor } from './helpers.js';
+import {
+  scalar,
+  testConfig,
+  testKafka,
+  uniqueName,
+  useClickHouse,
+  waitFor,
+  startTestConsumer,
+} from './helpers.js';
 
 /**
  * Every source format end to end through the real broker into ClickHouse, twice: chosen by
@@ -160,13 +164,7 @@ describe('source formats through Kafka', () => {
   it('reads every format by header and by topic, drops non-actions, dead-letters naming format and field', async () => {
     const ch = clickhouse();
     const kafka = testKafka(brokers);
-    const consumer = await startIngestConsumer({
-      config,
-      kafka,
-      sink: new ClickHouseRowSink(ch.client, ch.database),
-      logger: silentLogger,
-      metrics: ingestMetrics(new MetricsRegistry()),
-    });
+    const consumer = await startTestConsumer(config, kafka, ch);
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     const json = (v: unknown): string => JSON.stringify(v);

@@ -5,6 +5,9 @@ import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../common/config.js';
 import { silentLogger } from '../../common/logger.js';
+import { ingestMetrics, MetricsRegistry, type IngestMetrics } from '../../common/metrics.js';
+import { startIngestConsumer } from '../../ingest/consumer.js';
+import { ClickHouseRowSink, type RowSink } from '../../ingest/writer.js';
 import { openClickHouse, type ClickHouse } from '../../sql/client.js';
 import { prepareSchema } from '../../sql/setup.js';
 
@@ -122,4 +125,20 @@ export async function scalar(
   const rs = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' });
   const [row] = await rs.json<Record<string, string | number>>();
   return Number(Object.values(row ?? {})[0] ?? 0);
+}
+
+/** The ingest consumer as `scopewatch ingest` runs it, writing to the test's ClickHouse (or `sink`). */
+export function startTestConsumer(
+  config: Config,
+  kafka: Kafka,
+  ch: ClickHouse,
+  options: { sink?: RowSink; metrics?: IngestMetrics } = {},
+): ReturnType<typeof startIngestConsumer> {
+  return startIngestConsumer({
+    config,
+    kafka,
+    sink: options.sink ?? new ClickHouseRowSink(ch.client, ch.database),
+    logger: silentLogger,
+    metrics: options.metrics ?? ingestMetrics(new MetricsRegistry()),
+  });
 }

@@ -1,10 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
-import { silentLogger } from '../../common/logger.js';
 import { generateDemoEvents, malformedSamples } from '../../demo/generator.js';
-import { startIngestConsumer } from '../../ingest/consumer.js';
-import { ClickHouseRowSink } from '../../ingest/writer.js';
 import {
   allCommitted,
   offsetsOf,
@@ -14,6 +11,7 @@ import {
   testKafka,
   useClickHouse,
   waitFor,
+  startTestConsumer,
 } from './helpers.js';
 
 /**
@@ -79,13 +77,7 @@ describe('ingest: Kafka → ClickHouse', () => {
     expect(messages).toHaveLength(VALID + MALFORMED);
 
     const metrics = ingestMetrics(new MetricsRegistry());
-    const consumer = await startIngestConsumer({
-      config,
-      kafka,
-      sink: new ClickHouseRowSink(ch.client, ch.database),
-      logger: silentLogger,
-      metrics,
-    });
+    const consumer = await startTestConsumer(config, kafka, ch, { metrics });
     await produceAll(kafka, config.kafka.topic, messages);
 
     const db = ch.database;
@@ -164,13 +156,7 @@ describe('ingest: Kafka → ClickHouse', () => {
     const config39 = { ...config, kafka: { ...testConfig(brokers39).kafka } };
     const kafka39 = testKafka(brokers39);
     const events = generateDemoEvents({ seed: 5, startMs: Date.now() - 60_000 }, 2_000);
-    const consumer = await startIngestConsumer({
-      config: config39,
-      kafka: kafka39,
-      sink: new ClickHouseRowSink(ch.client, ch.database),
-      logger: silentLogger,
-      metrics: ingestMetrics(new MetricsRegistry()),
-    });
+    const consumer = await startTestConsumer(config39, kafka39, ch);
     await produceAll(
       kafka39,
       config39.kafka.topic,

@@ -1,9 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
-import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { generateDemoEvents } from '../../demo/generator.js';
-import { startIngestConsumer } from '../../ingest/consumer.js';
-import { ClickHouseRowSink } from '../../ingest/writer.js';
 import {
   allCommitted,
   offsetsOf,
@@ -13,6 +10,7 @@ import {
   testKafka,
   useClickHouse,
   waitFor,
+  startTestConsumer,
 } from './helpers.js';
 
 /**
@@ -37,13 +35,7 @@ describe('ClickHouse outage', () => {
     const messages = events.map((e) => ({ key: e.key, value: JSON.stringify(e.event) }));
     const registry = new MetricsRegistry();
     const metrics = ingestMetrics(registry);
-    const consumer = await startIngestConsumer({
-      config,
-      kafka,
-      sink: new ClickHouseRowSink(ch.client, ch.database),
-      logger: silentLogger,
-      metrics,
-    });
+    const consumer = await startTestConsumer(config, kafka, ch, { metrics });
     const admin = kafka.admin();
     await admin.connect();
     const offsets = () => offsetsOf(admin, config.kafka.groupId, config.kafka.topic);
