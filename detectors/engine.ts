@@ -4,7 +4,7 @@ import { PeerIndex } from './peers.js';
 import { DAY_MS, IdentityProfile, type BaselineTermRow } from './profile.js';
 import type { IdentityRecord } from './registry.js';
 import { SessionNovelty } from './session.js';
-import { termsOf, type Term, type TermKind } from './terms.js';
+import { isDestination, termsOf, type Term, type TermKind } from './terms.js';
 import type { Detector, DetectorContext } from './types.js';
 
 /**
@@ -20,7 +20,10 @@ export interface EngineOptions extends FindingBookOptions {
   registry: ReadonlyMap<string, IdentityRecord> | null;
   /** How long "first seen" means first seen, for session co-novelty. */
   noveltyWindowMs: number;
-  /** A withheld (under-finding) value is learned once seen in this many sessions. */
+  /**
+   * A withheld (under-finding) value is learned once seen in this many sessions. Destinations
+   * (`isDestination`) are never promoted this way: only triage lets them into the baseline.
+   */
   promoteAfterSessions: number;
   /** Sessions idle this long are forgotten (bounded memory on endless streams). */
   sessionIdleMs: number;
@@ -60,11 +63,14 @@ export class DetectionEngine {
   }
 
   /**
-   * Adds history from the baseline aggregates (before any event is processed for it).
+   * Adds history from the baseline aggregates (before any event is processed for it). Load
+   * triage overrides and live findings first: values they hold out of the baseline (confirmed
+   * incidents, destinations under review) are skipped here too.
    * `countPeers`: also count these identities in the peer view (when it was not loaded whole).
    */
   seed(rows: Iterable<BaselineTermRow>, countPeers = true): void {
     for (const row of rows) {
+      if (this.isHeld(row.identity_id, row)) continue;
       const profile = this.profileOf(row.identity_id);
       const hadIt = profile.recall(row, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) !== undefined;
       profile.addBaseline(row);
@@ -85,7 +91,15 @@ export class DetectionEngine {
 
   /** A value triage allowed for an identity (false positive): normal from now on. */
   allow(identityId: string, term: Term): void {
+    this.withheld.get(identityId)?.delete(termKey(term));
+    this.permanent.delete(`${identityId}\u0000${termKey(term)}`);
     this.profileOf(identityId).allow(term);
+  }
+
+  /** Applies a triage decision made while this engine was running. */
+  applyOverride(override: Term & { identity_id: string; effect: 'allow' | 'exclude' }): void {
+    if (override.effect === 'allow') this.allow(override.identity_id, override);
+    else this.exclude(override.identity_id, override);
   }
 
   /** Terms withheld for good by triage (confirmed incidents). */
@@ -93,6 +107,7 @@ export class DetectionEngine {
     this.withhold(identityId, term);
     this.withheld.get(identityId)?.set(termKey(term), new Set(['\u0000never']));
     this.permanent.add(`${identityId}\u0000${termKey(term)}`);
+    this.profiles.get(identityId)?.forget(term);
   }
 
   /** Previously stored findings, so repeats deduplicate across restarts. */
@@ -113,15 +128,22 @@ export class DetectionEngine {
     if (!terms.has(termKey(term))) terms.set(termKey(term), new Set());
   }
 
+  /** Whether triage or an open finding keeps this value out of the baseline whatever happens next. */
+  private isHeld(identityId: string, term: Term): boolean {
+    if (!this.withheld.get(identityId)?.has(termKey(term))) return false;
+    return isDestination(term) || this.permanent.has(`${identityId}\u0000${termKey(term)}`);
+  }
+
   /**
    * Whether a term stays out of the baseline for this event. A withheld value that keeps
    * coming back in `promoteAfterSessions` different sessions is part of the work now: it is
-   * learned (the open finding still cites its first sightings for triage).
+   * learned (the open finding still cites its first sightings for triage). Destinations and
+   * confirmed incidents stay out until triage says otherwise.
    */
   private isWithheld(event: DetectorEvent, term: Term): boolean {
     const sessions = this.withheld.get(event.identity_id)?.get(termKey(term));
     if (!sessions) return false;
-    if (this.permanent.has(`${event.identity_id}\u0000${termKey(term)}`)) return true;
+    if (this.isHeld(event.identity_id, term)) return true;
     sessions.add(event.session || `t${String(Math.floor(event.ts / this.options.sessionIdleMs))}`);
     if (sessions.size < this.options.promoteAfterSessions) return true;
     this.withheld.get(event.identity_id)?.delete(termKey(term));
@@ -187,14 +209,14 @@ export class DetectionEngine {
   }
 
   private learn(event: DetectorEvent, profile: IdentityProfile, session: SessionNovelty): void {
-    for (const term of termsOf(event)) {
-      const ever = profile.recall(term, event.ts, Number.MAX_SAFE_INTEGER);
-      if (!ever) this.peers.add(event.identity_id, term);
+    for (const term of termsOf(event))
       if (SESSION_TERM_KINDS.has(term.kind) && !this.recent(profile, term, event.ts))
         session.add(term, event.ts);
-    }
     session.lastTs = Math.max(session.lastTs, event.ts);
-    profile.observe(event, (term) => this.isWithheld(event, term));
+    // Peers count what an identity has learned: a value held under review is not yet evidence
+    // that it is normal anywhere.
+    for (const term of profile.observe(event, (t) => this.isWithheld(event, t)))
+      this.peers.add(event.identity_id, term);
   }
 
   private recent(profile: IdentityProfile, term: Term, ts: number): boolean {

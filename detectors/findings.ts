@@ -103,7 +103,7 @@ export class FindingBook {
     const current = this.byKey.get(key);
     const joinable =
       current !== undefined &&
-      current.status === 'open' &&
+      (current.status === 'open' || current.status === 'acknowledged') &&
       event.ts - current.last_ts <= this.options.dedupWindowMs &&
       event.ts >= current.first_ts;
     if (joinable) {

@@ -7,10 +7,13 @@ import type { ActionClass } from '../ingest/schema.js';
 export const IMPACT_LEVELS = ['none', 'read', 'write', 'delete', 'admin'] as const;
 export type ImpactLevel = (typeof IMPACT_LEVELS)[number];
 
+// `tool.call` and `api.call` say only that something was invoked; the adapters classify what
+// they can (secret reads, deploys, deletes…). An unclassified tool call adds no impact evidence,
+// a generic API call counts as a read.
 const LEVEL_OF: Record<ActionClass, ImpactLevel> = {
   other: 'none',
   auth: 'none',
-  'tool.call': 'read',
+  'tool.call': 'none',
   'api.call': 'read',
   'data.read': 'read',
   'network.egress': 'write',

@@ -28,9 +28,14 @@ export class PeerIndex {
     this.identities.add(identity);
   }
 
+  /** How many identities other than `self` the peer view knows. */
+  others(self: string): number {
+    return this.identities.size - (this.identities.has(self) ? 1 : 0);
+  }
+
   /** Share of the other identities that have used the term (0 when there are none). */
   share(term: Term, self: string, selfHasIt: boolean): number {
-    const others = this.identities.size - (this.identities.has(self) ? 1 : 0);
+    const others = this.others(self);
     if (others <= 0) return 0;
     const holders = (this.holders.get(PeerIndex.key(term)) ?? 0) - (selfHasIt ? 1 : 0);
     return Math.min(1, Math.max(0, holders / others));

@@ -1,5 +1,5 @@
 import type { DetectorEvent } from './event.js';
-import { termsOf, toolOfToolResource, type Term, type TermKind } from './terms.js';
+import { resourceTypeOf, termsOf, toolOfToolResource, type Term, type TermKind } from './terms.js';
 
 /**
  * What one identity did before the event being judged: per kind of term, when each value was
@@ -30,6 +30,8 @@ export class IdentityProfile {
   private readonly terms = new Map<TermKind, Map<string, TermStats>>();
   /** Per tool: calls that named a resource, and how many different resources they named. */
   private readonly toolResources = new Map<string, { uses: number; distinct: number }>();
+  /** Per resource type: how many different resources of it. */
+  private readonly resourceTypes = new Map<string, number>();
   /** Per kind: total uses and distinct values. */
   private readonly totals = new Map<TermKind, { uses: number; distinct: number }>();
   firstTs: number | null = null;
@@ -48,7 +50,6 @@ export class IdentityProfile {
     }
   }
 
-  /** Folds an event in; `withheld` terms (open findings' subjects) are counted but not learned. */
   /**
    * A value triage allowed: known from now on and never aged out of the window, without
    * counting as activity (event totals, first/last seen stay as they are).
@@ -61,13 +62,26 @@ export class IdentityProfile {
     });
   }
 
-  observe(event: DetectorEvent, withheld: (term: Term) => boolean = () => false): void {
-    for (const term of termsOf(event))
-      if (!withheld(term))
-        this.merge(term.kind, term.value, { firstTs: event.ts, lastTs: event.ts, count: 1 });
+  /** A value confirmed as part of an incident: no longer counts as known (rates keep their history). */
+  forget(term: Term): void {
+    this.terms.get(term.kind)?.delete(term.value);
+  }
+
+  /**
+   * Folds an event in; `withheld` terms (values under an open finding) count as activity but are
+   * not learned. Returns the terms this identity learned for the first time (its peers' view).
+   */
+  observe(event: DetectorEvent, withheld: (term: Term) => boolean = () => false): Term[] {
+    const learned: Term[] = [];
+    for (const term of termsOf(event)) {
+      if (withheld(term)) continue;
+      if (!this.terms.get(term.kind)?.has(term.value)) learned.push(term);
+      this.merge(term.kind, term.value, { firstTs: event.ts, lastTs: event.ts, count: 1 });
+    }
     this.events += 1;
     this.firstTs = this.firstTs === null ? event.ts : Math.min(this.firstTs, event.ts);
     this.lastTs = this.lastTs === null ? event.ts : Math.max(this.lastTs, event.ts);
+    return learned;
   }
 
   private merge(kind: TermKind, value: string, stats: TermStats): void {
@@ -78,6 +92,10 @@ export class IdentityProfile {
     }
     const known = byValue.get(value);
     if (kind === 'tool_resource') this.countToolResource(value, stats.count, !known);
+    if (kind === 'resource' && !known) {
+      const type = resourceTypeOf(value);
+      this.resourceTypes.set(type, (this.resourceTypes.get(type) ?? 0) + 1);
+    }
     const total = this.totals.get(kind) ?? { uses: 0, distinct: 0 };
     total.uses += stats.count;
     if (!known) total.distinct += 1;
@@ -111,6 +129,11 @@ export class IdentityProfile {
     }
     const total = this.totals.get(kind) ?? { uses: 0, distinct: 0 };
     return (total.distinct + 1) / (total.uses + 2);
+  }
+
+  /** How many different resources of this type the identity has used (ever). */
+  resourcesOfType(type: string): number {
+    return this.resourceTypes.get(type) ?? 0;
   }
 
   /** Stats of a value if it was seen inside the window ending at `at`. */

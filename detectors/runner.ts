@@ -18,6 +18,8 @@ import type { DetectionStore } from './store.js';
  * events is idempotent.
  */
 
+const TRIAGE_OVERLAP_MS = 60_000;
+
 export interface RunnerOptions {
   store: DetectionStore;
   logger: Logger;
@@ -39,6 +41,8 @@ export interface JudgeResult {
 
 export class DetectionRunner {
   private streaming: DetectionEngine | null = null;
+  /** Triage decisions up to this time are known to the streaming engine. */
+  private triageSeen = 0;
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -73,23 +77,11 @@ export class DetectionRunner {
       store.activeFindings(ids, Math.min(...cuts.values()) - Math.max(dedupWindow, DAY_MS)),
     ]);
     for (const id of ids) engine.touch(id);
-    // Confirmed incidents never enter a baseline: their values are dropped from the history.
-    const excluded = new Set(
-      overrides
-        .filter((o) => o.effect === 'exclude')
-        .map((o) => `${o.identity_id}\u0000${o.kind}\u0000${o.value}`),
-    );
-    engine.seed(
-      excluded.size === 0
-        ? rows
-        : rows.filter((r) => !excluded.has(`${r.identity_id}\u0000${r.kind}\u0000${r.value}`)),
-      false,
-    );
-    for (const o of overrides) {
-      if (o.effect === 'exclude') engine.exclude(o.identity_id, o);
-      else engine.allow(o.identity_id, o);
-    }
+    // Triage and live findings first: the history is seeded without the values they hold out
+    // (confirmed incidents, destinations still under review).
+    for (const o of overrides) engine.applyOverride(o);
     engine.loadFindings(findings);
+    engine.seed(rows, false);
     for (const e of raw) engine.learnOnly(e);
   }
 
@@ -99,7 +91,7 @@ export class DetectionRunner {
     const touched = new Map<string, Finding>();
     for (const event of sorted) for (const f of engine.process(event)) touched.set(f.finding_id, f);
     const findings = [...touched.values()].sort((a, b) => (a.finding_id < b.finding_id ? -1 : 1));
-    await this.options.store.saveFindings(findings);
+    await this.options.store.saveDetected(findings);
     return { events: sorted.length, findings, identities: [...new Set(sorted.map((e) => e.identity_id))] };
   }
 
@@ -108,8 +100,26 @@ export class DetectionRunner {
     if (events.length === 0) return { events: 0, findings: [], identities: [] };
     // Peers as of the first batch's earliest event: its rows are already in the aggregates
     // and must not count twice (the engine adds them as it learns them).
-    this.streaming ??= await this.newEngine(Math.min(...events.map((e) => e.ts)));
+    if (!this.streaming) {
+      // Hydration reads the triage state as it is now; later decisions arrive through applyTriage.
+      this.triageSeen = Date.now();
+      this.streaming = await this.newEngine(Math.min(...events.map((e) => e.ts)));
+    } else await this.applyTriage(this.streaming);
     return this.judgeWith(this.streaming, events);
+  }
+
+  /**
+   * A long-lived engine learns of triage made since it started (through the API, by another
+   * process): allowed values become normal, confirmed incidents are held out, and findings
+   * whose status changed stop or keep absorbing repeats accordingly.
+   */
+  private async applyTriage(engine: DetectionEngine): Promise<void> {
+    // Re-reading a short overlap is harmless (decisions apply idempotently) and covers writers
+    // whose clocks run a little behind this one.
+    const triage = await this.options.store.triageSince(this.triageSeen - TRIAGE_OVERLAP_MS);
+    this.triageSeen = Math.max(this.triageSeen, triage.until);
+    for (const o of triage.overrides) if (engine.hasProfile(o.identity_id)) engine.applyOverride(o);
+    engine.loadFindings(triage.findings.filter((f) => engine.hasProfile(f.identity_id)));
   }
 
   /** Forget streaming state (e.g. after a rebalance moved identities elsewhere). */

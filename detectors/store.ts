@@ -1,8 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { DetectorEvent } from './event.js';
-import { FINDING_STATUSES, type BaselineFacts, type Finding, type FindingStatus } from './findings.js';
+import {
+  FINDING_STATUSES,
+  WITHHELD_STATUSES,
+  type BaselineFacts,
+  type Finding,
+  type FindingStatus,
+} from './findings.js';
 import type { BaselineTermRow } from './profile.js';
-import { TERM_KINDS, type TermKind } from './terms.js';
+import { DESTINATION_RESOURCE_TYPES, TERM_KINDS, type TermKind } from './terms.js';
 import { SEVERITIES } from './types.js';
 
 /**
@@ -81,6 +87,16 @@ export interface Override {
   effect: 'allow' | 'exclude';
 }
 
+type OverrideRow = Omit<Override, 'kind' | 'effect'> & { kind: string; effect: string };
+
+function toOverrides(rows: readonly OverrideRow[]): Override[] {
+  return rows.flatMap((r) =>
+    isTermKind(r.kind) && (r.effect === 'allow' || r.effect === 'exclude')
+      ? [{ identity_id: r.identity_id, kind: r.kind, value: r.value, effect: r.effect }]
+      : [],
+  );
+}
+
 export class DetectionStore {
   private version = 0;
 
@@ -153,11 +169,19 @@ export class DetectionStore {
     );
   }
 
-  /** How many identities hold each tool / resource / domain (before `before`'s day): the peer view. */
+  /**
+   * How many identities hold each tool / resource / domain (before `before`'s day): the peer
+   * view. Values an identity holds out of its baseline (destinations under review, confirmed
+   * incidents) do not count for it, as in the engine.
+   */
   async peerCounts(
     before: number,
   ): Promise<{ identities: string[]; holders: { kind: TermKind; value: string; n: number }[] }> {
-    const params = { before };
+    const params = {
+      before,
+      withheld: [...WITHHELD_STATUSES],
+      destinations: [...DESTINATION_RESOURCE_TYPES],
+    };
     const cut = `day < toDate(fromUnixTimestamp64Milli(toInt64({before:Float64}), 'UTC'))`;
     const identities = await this.rows<{ identity_id: string }>(
       `SELECT DISTINCT identity_id FROM ${this.table('baseline_terms')} WHERE ${cut} ORDER BY identity_id`,
@@ -165,7 +189,16 @@ export class DetectionStore {
     );
     const holders = await this.rows<{ kind: string; value: string; n: number }>(
       `SELECT kind, value, toFloat64(uniqExact(identity_id)) AS n FROM ${this.table('baseline_terms')}
-       WHERE ${cut} AND kind IN ('tool', 'resource', 'domain') GROUP BY kind, value`,
+       WHERE ${cut} AND kind IN ('tool', 'resource', 'domain')
+         AND (identity_id, kind, value) NOT IN (
+           SELECT identity_id, term_kind, subject FROM ${this.table('findings')} FINAL
+           WHERE status IN {withheld:Array(String)}
+             AND (term_kind = 'domain'
+                  OR (term_kind = 'resource' AND position(subject, ':') > 1
+                      AND splitByChar(':', subject)[1] IN {destinations:Array(String)}))
+           UNION ALL
+           SELECT identity_id, kind, value FROM ${this.table('baseline_overrides')} FINAL WHERE effect = 'exclude')
+       GROUP BY kind, value`,
       params,
     );
     return {
@@ -228,29 +261,73 @@ export class DetectionStore {
        WHERE identity_id IN {ids:Array(String)} ORDER BY identity_id, kind, value`,
       { ids: identityIds },
     );
-    return rows.flatMap((r) =>
-      isTermKind(r.kind) && (r.effect === 'allow' || r.effect === 'exclude')
-        ? [{ identity_id: r.identity_id, kind: r.kind, value: r.value, effect: r.effect }]
-        : [],
-    );
+    return toOverrides(rows);
   }
 
   /** Writes findings as new row versions (the latest version wins under FINAL). */
   async saveFindings(findings: readonly Finding[], note = ''): Promise<void> {
+    await this.writeFindings(findings.map((finding) => ({ finding, note })));
+  }
+
+  /**
+   * Detection output. A repeat rewrites a finding that triage may have changed since the
+   * engine loaded it: the stored status and note win (and the engine's copy learns the status),
+   * so detection never reopens a finding or drops an analyst's note.
+   */
+  async saveDetected(findings: readonly Finding[]): Promise<void> {
+    if (findings.length === 0) return;
+    const stored = await this.rows<{ finding_id: string; status: string; note: string }>(
+      `SELECT finding_id, status, note FROM ${this.table('findings')} FINAL WHERE finding_id IN {ids:Array(String)}`,
+      { ids: findings.map((f) => f.finding_id) },
+    );
+    const byId = new Map(stored.map((r) => [r.finding_id, r]));
+    await this.writeFindings(
+      findings.map((finding) => {
+        const current = byId.get(finding.finding_id);
+        const status = FINDING_STATUSES.find((s) => s === current?.status);
+        if (status) finding.status = status;
+        return { finding, note: current?.note ?? '' };
+      }),
+    );
+  }
+
+  private async writeFindings(rows: readonly { finding: Finding; note: string }[]): Promise<void> {
     const now = Date.now();
     await this.insert(
       'findings',
-      findings.map((f) => ({
-        ...f,
-        first_ts: f.first_ts,
-        last_ts: f.last_ts,
-        created_at: f.created_at,
-        baseline: JSON.stringify(f.baseline),
+      rows.map(({ finding, note }) => ({
+        ...finding,
+        baseline: JSON.stringify(finding.baseline),
         note,
         updated_at: now,
         version: this.nextVersion(now),
       })),
     );
+  }
+
+  /** Triage decided after `since` (ms): new baseline overrides and findings given a status. */
+  async triageSince(
+    since: number,
+  ): Promise<{ overrides: Override[]; findings: Finding[]; until: number }> {
+    const [overrides, changed] = await Promise.all([
+      this.rows<OverrideRow & { at: number }>(
+        `SELECT identity_id, kind, value, effect, toFloat64(toUnixTimestamp64Milli(created_at)) AS at
+         FROM ${this.table('baseline_overrides')} FINAL
+         WHERE created_at > {since:DateTime64(3)} ORDER BY created_at, identity_id, kind, value`,
+        { since: dt(since) },
+      ),
+      this.rows<FindingRow & { at: number }>(
+        `SELECT ${FINDING_SELECT}, toFloat64(toUnixTimestamp64Milli(updated_at)) AS at
+         FROM ${this.table('findings')} FINAL
+         WHERE updated_at > {since:DateTime64(3)} AND status != 'open' ORDER BY finding_id`,
+        { since: dt(since) },
+      ),
+    ]);
+    return {
+      overrides: toOverrides(overrides),
+      findings: changed.map(({ at: _at, ...row }) => toFinding(row)),
+      until: Math.max(since, ...overrides.map((r) => r.at), ...changed.map((r) => r.at)),
+    };
   }
 
   /** Strictly increasing per process, and above any earlier process's versions (time-based). */

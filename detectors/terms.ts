@@ -46,6 +46,37 @@ export function resourcePrefix(id: string): string {
   return '';
 }
 
+/**
+ * Resource types that name where data, money or messages go rather than what is acted on. A
+ * first-seen one is egress: it stays under its finding (not learned as normal) until triage
+ * decides, however often it recurs — an unreviewed new payee does not become trusted by being
+ * paid again.
+ */
+export const DESTINATION_RESOURCE_TYPES: ReadonlySet<string> = new Set([
+  'recipient',
+  'url',
+  'email',
+  'email_address',
+  'domain',
+  'host',
+  'hostname',
+  'endpoint',
+  'webhook',
+  'phone',
+]);
+
+/** The type part of a resource key (`recipient:US13…` → `recipient`; '' when untyped). */
+export function resourceTypeOf(key: string): string {
+  const cut = key.indexOf(':');
+  return cut > 0 ? key.slice(0, cut) : '';
+}
+
+/** Whether a term names a destination: an egress domain, or a resource of a destination type. */
+export function isDestination(term: Term): boolean {
+  if (term.kind === 'domain') return true;
+  return term.kind === 'resource' && DESTINATION_RESOURCE_TYPES.has(resourceTypeOf(term.value));
+}
+
 /** Which resources each tool touched: how often a tool meets new resources is its own baseline. */
 export function toolResourceKey(tool: string, resource: string): string {
   return `${tool}\u0001${resource}`;

@@ -1,13 +1,14 @@
 import { impactWeight } from '../impact.js';
 import { DAY_MS } from '../profile.js';
-import type { Term } from '../terms.js';
+import { isDestination, type Term } from '../terms.js';
 import { clamp01, roundScore, type DetectorContext } from '../types.js';
 
 /**
  * The shared arithmetic of the first-seen detectors. A value is new when the identity did not
  * use it inside the history window. How much that matters rises with the action's impact, with
  * other first-seen things earlier in the same session, with a denied/failed outcome (probing),
- * and falls with how common the value is among the identity's peers.
+ * and with a destination no identity in the fleet has made part of its work; it falls with
+ * how common the value is among the identity's peers.
  */
 
 export type NoveltyConfig = {
@@ -48,12 +49,17 @@ export function warmedUp(ctx: DetectorContext, config: NoveltyConfig): boolean {
 }
 
 /** Weights of the novelty score's terms. */
-const W = { surprise: 0.55, impact: 0.2, session: 0.2, failed: 0.1, peers: 0.3 } as const;
+const W = { surprise: 0.55, impact: 0.2, session: 0.2, failed: 0.1, fleet: 0.35, peers: 0.3 } as const;
+
+/** "Nobody else uses it" means something only with a few other identities to compare with. */
+export const MIN_FLEET_PEERS = 3;
 
 export interface NoveltyScore {
   score: number;
   peerShare: number;
   sessionNovel: number;
+  /** A destination none of the (at least MIN_FLEET_PEERS) other identities has in its baseline. */
+  fleetNew: boolean;
 }
 
 /**
@@ -65,13 +71,18 @@ export function scoreNovelty(ctx: DetectorContext, term: Term, surprise: number)
   const peerShare = ctx.peers.share(term, event.identity_id, false);
   const sessionNovel = ctx.session.count;
   const failed = event.outcome === 'denied' || event.outcome === 'failure' || event.outcome === 'error';
+  // Data, money or messages going somewhere no one in the fleet sends to is what exfiltration
+  // and injected instructions look like; a destination peers already use is ordinary business.
+  const fleetNew =
+    isDestination(term) && peerShare === 0 && ctx.peers.others(event.identity_id) >= MIN_FLEET_PEERS;
   const raw =
     W.surprise * surprise +
     W.impact * impactWeight(event.action) +
     W.session * Math.min(1, sessionNovel / 2) +
-    (failed ? W.failed : 0) -
+    (failed ? W.failed : 0) +
+    (fleetNew ? W.fleet : 0) -
     W.peers * peerShare;
-  return { score: roundScore(clamp01(raw)), peerShare, sessionNovel };
+  return { score: roundScore(clamp01(raw)), peerShare, sessionNovel, fleetNew };
 }
 
 /** Human phrasing of a list: at most `max` values, then "and N more". */

@@ -3,14 +3,26 @@ import type { Detector, DetectorContext } from '../types.js';
 import { createFirstSeenDetector, contextSentences } from './first-seen.js';
 import { listValues, type NoveltyConfig } from './novelty.js';
 
-/** Whether the resource's family (prefix) is one the identity already works in. */
+/** A type counts as a family of opaque ids once the identity has worked with this many of them. */
+const TYPE_FAMILY_MIN = 3;
+
+/**
+ * Whether the resource's family is one the identity already works in: its prefix, or for an
+ * opaque id with no structure (`GXWCPN`), its type — a support agent that has opened eighty
+ * reservations is not stepping into a new family by opening the eighty-first.
+ */
 function familyKnown(
   { event, profile }: DetectorContext,
   window: number,
 ): { prefix: string; known: boolean } {
   const prefix = resourcePrefix(event.resource_id);
+  if (prefix === '')
+    return {
+      prefix,
+      known: event.resource_type !== '' && profile.resourcesOfType(event.resource_type) >= TYPE_FAMILY_MIN,
+    };
   const term = { kind: 'resource_prefix', value: resourceKey(event.resource_type, prefix) } as const;
-  return { prefix, known: prefix !== '' && profile.recall(term, event.ts, window) !== undefined };
+  return { prefix, known: profile.recall(term, event.ts, window) !== undefined };
 }
 
 /**

@@ -11,7 +11,8 @@ import { listValues, warmedUp, windowMs, noveltyConfig, type NoveltyConfig } fro
 
 /**
  * `scope.privilege_escalation`: an action class higher on the impact ladder (read → write →
- * delete → admin: secrets, identity changes, deploys) than anything in the identity's history.
+ * delete → admin: secrets, identity changes, deploys) than anything in the identity's history,
+ * from write upwards.
  */
 export function createPrivilegeEscalationDetector(overrides: Partial<NoveltyConfig> = {}): Detector {
   const config = noveltyConfig(overrides);
@@ -31,7 +32,8 @@ export function createPrivilegeEscalationDetector(overrides: Partial<NoveltyConf
       const known = profile.values('action', event.ts, window).map(([action]) => action as ActionClass);
       const previous = Math.max(0, ...known.map((a) => impactRank(impactOf(a))));
       const rank = impactRank(level);
-      if (rank <= previous) return null;
+      // Starting to read is not an escalation of privilege; writing, deleting and administering are.
+      if (rank <= previous || rank < impactRank('write')) return null;
       const score = roundScore(0.45 + 0.15 * (rank - previous) + (event.outcome === 'success' ? 0.05 : 0));
       if (score < config.minScore) return null;
       const previousLevel = IMPACT_LEVELS[previous] ?? 'none';
