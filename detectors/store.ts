@@ -306,9 +306,7 @@ export class DetectionStore {
   }
 
   /** Triage decided after `since` (ms): new baseline overrides and findings given a status. */
-  async triageSince(
-    since: number,
-  ): Promise<{ overrides: Override[]; findings: Finding[]; until: number }> {
+  async triageSince(since: number): Promise<{ overrides: Override[]; findings: Finding[]; until: number }> {
     const [overrides, changed] = await Promise.all([
       this.rows<OverrideRow & { at: number }>(
         `SELECT identity_id, kind, value, effect, toFloat64(toUnixTimestamp64Milli(created_at)) AS at

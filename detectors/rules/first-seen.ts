@@ -34,12 +34,26 @@ export interface FirstSeenSpec {
 
 /** "N% of other identities use it." and "K other first-seen things…" tails, when they say something. */
 export function contextSentences(ctx: DetectorContext, score: NoveltyScore, verb: string): string {
-  const peers = ctx.peers.size > 1 ? ` ${percent(score.peerShare)} of other identities ${verb} it.` : '';
+  const others = ctx.peers.others(ctx.event.identity_id);
+  const peers = score.fleetNew
+    ? ` No other identity of the ${String(others)} compared has ${verb} it.`
+    : ctx.peers.size > 1
+      ? ` ${percent(score.peerShare)} of other identities ${verb} it.`
+      : '';
   const session =
     score.sessionNovel > 0
       ? ` ${String(score.sessionNovel)} other first-seen thing${score.sessionNovel === 1 ? '' : 's'} happened earlier in this session.`
       : '';
   return peers + session;
+}
+
+/** The score's context, snapshotted with every first-seen finding. */
+export function scoreFacts(score: NoveltyScore): Record<string, number | boolean> {
+  return {
+    peer_share: Math.round(score.peerShare * 1000) / 1000,
+    fleet_new: score.fleetNew,
+    session_novel_before: score.sessionNovel,
+  };
 }
 
 export function createFirstSeenDetector(

@@ -1,5 +1,5 @@
 import type { Detector } from '../types.js';
-import { createFirstSeenDetector, contextSentences } from './first-seen.js';
+import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
 import { listValues, type NoveltyConfig } from './novelty.js';
 
 /** `scope.new_egress`: an identity reaches a network destination it never contacted. */
@@ -27,8 +27,7 @@ export function createNewEgressDetector(overrides: Partial<NoveltyConfig> = {}):
             known_domains: known.slice(0, 50),
             known_domain_count: known.length,
             history_events: profile.events,
-            peer_share: Math.round(score.peerShare * 1000) / 1000,
-            session_novel_before: score.sessionNovel,
+            ...scoreFacts(score),
           },
         };
       },

@@ -1,6 +1,6 @@
 import { resourceKey, resourcePrefix } from '../terms.js';
 import type { Detector, DetectorContext } from '../types.js';
-import { createFirstSeenDetector, contextSentences } from './first-seen.js';
+import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
 import { listValues, type NoveltyConfig } from './novelty.js';
 
 /** A type counts as a family of opaque ids once the identity has worked with this many of them. */
@@ -72,8 +72,7 @@ export function createNewResourceDetector(overrides: Partial<NoveltyConfig> = {}
             known_resources: sameType.slice(0, 50),
             known_resource_count: sameType.length,
             history_events: profile.events,
-            peer_share: Math.round(score.peerShare * 1000) / 1000,
-            session_novel_before: score.sessionNovel,
+            ...scoreFacts(score),
           },
         };
       },

@@ -1,5 +1,5 @@
 import type { Detector } from '../types.js';
-import { createFirstSeenDetector, contextSentences } from './first-seen.js';
+import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
 import { listValues, type NoveltyConfig } from './novelty.js';
 
 /** `scope.new_tool`: an identity uses a tool it never used inside its history window. */
@@ -27,8 +27,7 @@ export function createNewToolDetector(overrides: Partial<NoveltyConfig> = {}): D
             known_tool_count: known.length,
             history_events: profile.events,
             history_days: Math.round(profile.historyDays(event.ts) * 10) / 10,
-            peer_share: Math.round(score.peerShare * 1000) / 1000,
-            session_novel_before: score.sessionNovel,
+            ...scoreFacts(score),
           },
         };
       },

@@ -231,6 +231,55 @@ describe('detection', () => {
     expect(egressSubjects).not.toContain(benign.subject);
   });
 
+  it('a running streaming engine learns triage made meanwhile; repeats keep the status and note', async () => {
+    const ch = scheduledCh();
+    const store = new DetectionStore(ch.client, ch.database);
+    const [known] = await store.findings({ detector: 'scope.new_egress' }, 1);
+    expect(known).toBeDefined();
+    if (!known) return;
+    const send = (domain: string, n: number): DetectorEvent => ({
+      event_id: `held-${domain}-${String(n)}`,
+      ts: Date.now() + n,
+      identity_id: known.identity_id,
+      identity_type: 'agent',
+      identity_credential: '',
+      session: `held-${String(n)}`,
+      action: 'network.egress',
+      tool: 'http.post',
+      resource_type: '',
+      resource_id: '',
+      target_domain: domain,
+      outcome: 'success',
+      approval_id: '',
+      source_ip: '',
+      source_user_agent: '',
+    });
+    const runner = new DetectionRunner({ store, logger: silentLogger, registry: () => null });
+    const first = await runner.judge([send('partner.example', 1), send('drop.example', 1)]);
+    const opened = (domain: string): Finding | undefined =>
+      first.findings.find((f) => f.detector === 'scope.new_egress' && f.subject === domain);
+    const partner = opened('partner.example');
+    const drop = opened('drop.example');
+    expect(partner).toBeDefined();
+    expect(drop).toBeDefined();
+    if (!partner || !drop) return;
+    // An analyst triages through the API (another process) while the engine keeps running.
+    await store.triage(partner.finding_id, 'false_positive', 'new payment partner');
+    await store.triage(drop.finding_id, 'acknowledged', 'investigating');
+    const second = await runner.judge([send('partner.example', 2), send('drop.example', 2)]);
+    // Allowed: normal now. Under investigation: the repeat joins the finding, as evidence.
+    expect(second.findings.map((f) => f.subject)).toEqual(['drop.example']);
+    const stored = await store.finding(drop.finding_id);
+    expect(stored?.status).toBe('acknowledged');
+    expect(stored?.count).toBe(2);
+    const note = await ch.client.query({
+      query: `SELECT note FROM ${ch.database}.findings FINAL WHERE finding_id = {id:String}`,
+      query_params: { id: drop.finding_id },
+      format: 'JSONEachRow',
+    });
+    expect(await note.json()).toEqual([{ note: 'investigating' }]);
+  });
+
   it('analyze is deterministic: same input, same bytes (CLI, own process and engine)', async () => {
     const dir = scheduledConfig.dataDir;
     const baseline = path.join(dir, 'baseline.jsonl');

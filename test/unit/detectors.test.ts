@@ -18,7 +18,7 @@ import { createNewResourceDetector } from '../../detectors/rules/scope-new-resou
 import { createNewToolDetector } from '../../detectors/rules/scope-new-tool.js';
 import { createPrivilegeEscalationDetector } from '../../detectors/rules/scope-privilege-escalation.js';
 import { SessionNovelty } from '../../detectors/session.js';
-import { resourcePrefix, termsOf } from '../../detectors/terms.js';
+import { isDestination, resourcePrefix, resourceTypeOf, termsOf } from '../../detectors/terms.js';
 import type { Detector, DetectorContext } from '../../detectors/types.js';
 
 const T0 = Date.UTC(2026, 2, 1);
@@ -114,6 +114,27 @@ describe('terms', () => {
       'tool',
       'action',
     ]);
+  });
+});
+
+describe('destinations', () => {
+  it.each([
+    [{ kind: 'domain', value: 'paste.example.net' }, true],
+    [{ kind: 'resource', value: 'recipient:US133000000121212121212' }, true],
+    [{ kind: 'resource', value: 'url:https://x.io/a' }, true],
+    [{ kind: 'resource', value: 'email:bob@x.io' }, true],
+    [{ kind: 'resource', value: 'repo:acme/api' }, false],
+    [{ kind: 'resource', value: 'recipient' }, false],
+    [{ kind: 'tool', value: 'send_money' }, false],
+    [{ kind: 'tool_resource', value: 'send_money\u0001recipient:US1' }, false],
+  ] as const)('isDestination(%j) = %j', (term, expected) => {
+    expect(isDestination(term)).toBe(expected);
+  });
+
+  it('reads the type of a resource key', () => {
+    expect(resourceTypeOf('recipient:US1')).toBe('recipient');
+    expect(resourceTypeOf('url:https://x.io')).toBe('url');
+    expect(resourceTypeOf('GXWCPN')).toBe('');
   });
 });
 
@@ -235,6 +256,46 @@ describe('scope.new_resource', () => {
     expect(known?.score ?? 1).toBeLessThan(unknown?.score ?? 0);
   });
 
+  it('treats the type as the family of opaque ids the identity already works with many of', () => {
+    const profile = new IdentityProfile('support');
+    for (let i = 0; i < 40; i += 1)
+      profile.observe(
+        ev({
+          identity_id: 'support',
+          tool: 'get_reservation',
+          resource_type: 'reservation_id',
+          resource_id: `R${String(i % 4)}X${String(i)}`.slice(0, 6),
+        }),
+      );
+    const opaque = (type: string): DetectorEvent =>
+      ev({ identity_id: 'support', tool: 'get_reservation', resource_type: type, resource_id: 'QKRY03' });
+    const member = detector.evaluate(context(opaque('reservation_id'), profile));
+    const stranger = detector.evaluate(context(opaque('payment_card'), profile));
+    expect(member?.facts.prefix_known).toBe(true);
+    expect(stranger?.facts.prefix_known).toBe(false);
+    expect(member?.score ?? 1).toBeLessThan(stranger?.score ?? 0);
+  });
+
+  it('raises a destination nobody in the fleet uses above one its peers use', () => {
+    const profile = history(60);
+    const peers = new PeerIndex();
+    for (const id of ['a', 'b', 'c', 'd']) peers.add(id, { kind: 'tool', value: 'git.push' });
+    for (const id of ['a', 'b']) peers.add(id, { kind: 'resource', value: 'recipient:ACME-PAYROLL' });
+    const send = (to: string): DetectorEvent =>
+      ev({ tool: 'send_money', action: 'tool.call', resource_type: 'recipient', resource_id: to });
+    const fleetNew = detector.evaluate(context(send('US133000000121212121212'), profile, { peers }));
+    const common = detector.evaluate(context(send('ACME-PAYROLL'), profile, { peers }));
+    expect(fleetNew?.facts.fleet_new).toBe(true);
+    expect(common?.facts.fleet_new).toBe(false);
+    expect(fleetNew?.score ?? 0).toBeGreaterThan((common?.score ?? 1) + 0.3);
+    expect(fleetNew?.explanation).toContain('No other identity');
+    // Fewer than three other identities say nothing about the fleet.
+    const small = new PeerIndex();
+    small.add('a', { kind: 'tool', value: 'git.push' });
+    const alone = detector.evaluate(context(send('US133000000121212121212'), profile, { peers: small }));
+    expect(alone?.facts.fleet_new).toBe(false);
+  });
+
   it('ignores events without a resource and known resources', () => {
     expect(detector.evaluate(context(ev({ resource_id: '' }), history(60)))).toBeNull();
     expect(
@@ -269,6 +330,11 @@ describe('scope.privilege_escalation', () => {
   it('is silent at or below the highest level seen', () => {
     expect(detector.evaluate(context(ev({ action: 'data.read' }), history(60)))).toBeNull();
     expect(detector.evaluate(context(ev({ action: 'code.commit' }), history(60)))).toBeNull();
+  });
+  it('does not call starting to read an escalation', () => {
+    const callsOnly = history(60, 10, { action: 'tool.call' });
+    expect(detector.evaluate(context(ev({ action: 'data.read' }), callsOnly))).toBeNull();
+    expect(detector.evaluate(context(ev({ action: 'data.write' }), callsOnly))?.subject).toBe('write');
   });
 });
 
@@ -424,6 +490,108 @@ describe('engine', () => {
       );
     expect(hits(fresh)).toBe(1);
     expect(hits(allowed)).toBe(0);
+  });
+
+  /** 60 ordinary calls by each of five agents, then `payer` pays the same new recipient in three sessions. */
+  const payments = (): DetectorEvent[] => {
+    seq = 0;
+    const events: DetectorEvent[] = [];
+    for (const id of ['payer', 'p1', 'p2', 'p3', 'p4'])
+      for (let i = 0; i < 60; i += 1)
+        events.push(
+          ev({
+            identity_id: id,
+            tool: i % 2 ? 'get_balance' : 'send_money',
+            action: 'tool.call',
+            resource_type: 'recipient',
+            resource_id: i % 2 ? '' : 'ACME-PAYROLL',
+            target_domain: '',
+          }),
+        );
+    for (const session of ['y1', 'y2', 'y3'])
+      events.push(
+        ev({
+          identity_id: 'payer',
+          session,
+          tool: 'send_money',
+          action: 'tool.call',
+          resource_type: 'recipient',
+          resource_id: 'US133000000121212121212',
+          target_domain: '',
+        }),
+      );
+    return events;
+  };
+  const recipientFindings = (engine: DetectionEngine, events: DetectorEvent[]): Finding[] => {
+    const out = new Map<string, Finding>();
+    for (const e of events)
+      for (const f of engine.process(e))
+        if (f.subject === 'recipient:US133000000121212121212') out.set(f.finding_id, structuredClone(f));
+    return [...out.values()];
+  };
+
+  it('holds a new destination under its finding however often it recurs, until triage', () => {
+    const events = payments();
+    const [held] = recipientFindings(new DetectionEngine(options({ promoteAfterSessions: 1 })), events);
+    // Every session that pays it again is cited: the value was never learned as normal.
+    expect(held?.count).toBe(3);
+    expect(held?.baseline.fleet_new).toBe(true);
+    // Triage allows it (false positive): paying it is normal from then on.
+    const triaged = new DetectionEngine(options());
+    const history = events.slice(0, -2);
+    recipientFindings(triaged, history);
+    triaged.applyOverride({
+      identity_id: 'payer',
+      kind: 'resource',
+      value: 'recipient:US133000000121212121212',
+      effect: 'allow',
+    });
+    expect(recipientFindings(triaged, events.slice(-2))).toEqual([]);
+  });
+
+  it('counts only learned values in the peer view: a destination under review is not common', () => {
+    const engine = new DetectionEngine(options());
+    recipientFindings(engine, payments());
+    const held = { kind: 'resource', value: 'recipient:US133000000121212121212' } as const;
+    expect(engine.peers.share(held, 'p1', false)).toBe(0);
+    expect(engine.peers.share({ kind: 'resource', value: 'recipient:ACME-PAYROLL' }, 'p1', true)).toBe(1);
+  });
+
+  it('seeds history without the destinations its live findings hold out', () => {
+    const engine = new DetectionEngine(options());
+    const [finding] = recipientFindings(engine, payments());
+    const restarted = new DetectionEngine(options());
+    if (finding) restarted.loadFindings([finding]);
+    restarted.seed([
+      {
+        identity_id: 'payer',
+        kind: 'resource',
+        value: 'recipient:US133000000121212121212',
+        first_ts: T0,
+        last_ts: T0,
+        count: 3,
+      },
+      ...['payer', 'p1', 'p2', 'p3'].map((id) => ({
+        identity_id: id,
+        kind: 'tool' as const,
+        value: 'send_money',
+        first_ts: T0,
+        last_ts: T0,
+        count: 90,
+      })),
+    ]);
+    seq = 500;
+    const again = ev({
+      identity_id: 'payer',
+      tool: 'send_money',
+      action: 'tool.call',
+      resource_type: 'recipient',
+      resource_id: 'US133000000121212121212',
+      ts: T0 + DAY_MS,
+    });
+    const touched = restarted.process(again).filter((f) => f.detector === 'scope.new_resource');
+    expect(touched.map((f) => f.finding_id)).toEqual([finding?.finding_id]);
+    expect(touched[0]?.count).toBe(4);
   });
 
   it('never learns a value excluded by triage', () => {
