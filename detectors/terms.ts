@@ -54,15 +54,22 @@ export function resourcePrefix(id: string): string {
  */
 export const DESTINATION_RESOURCE_TYPES: ReadonlySet<string> = new Set([
   'recipient',
-  'url',
+  'recipients',
+  'to',
+  'participants',
   'email',
   'email_address',
+  'url',
+  'uri',
   'domain',
   'host',
   'hostname',
   'endpoint',
   'webhook',
   'phone',
+  'phone_number',
+  'iban',
+  'account_number',
 ]);
 
 /** The type part of a resource key (`recipient:US13…` → `recipient`; '' when untyped). */

@@ -45,6 +45,33 @@ const summary = (findings: readonly Finding[]): string[] =>
     .map((f) => `${f.finding_id} ${f.detector} ${f.identity_id} ${String(f.count)} ${f.event_ids.join(',')}`)
     .sort();
 
+/** An agent posting to `domain`, as detection reads it back from ClickHouse. */
+function egressEvent(
+  identity: string,
+  domain: string,
+  eventId: string,
+  session: string,
+  ts: number,
+): DetectorEvent {
+  return {
+    event_id: eventId,
+    ts,
+    identity_id: identity,
+    identity_type: 'agent',
+    identity_credential: '',
+    session,
+    action: 'network.egress',
+    tool: 'http.post',
+    resource_type: '',
+    resource_id: '',
+    target_domain: domain,
+    outcome: 'success',
+    approval_id: '',
+    source_ip: '',
+    source_user_agent: '',
+  };
+}
+
 describe('detection', () => {
   const brokers = inject('kafkaBrokers');
   // One partition: Kafka then delivers in produce (= time) order, the order both paths judge in.
@@ -204,23 +231,8 @@ describe('detection', () => {
     });
     // The incident's domain is in the aggregates (it was seen), yet after the exclusion a fresh
     // runner (as after a restart) treats it as new again: the repeat raises a finding.
-    const later = (id: string, domain: string): DetectorEvent => ({
-      event_id: `triage-check-${domain}`,
-      ts: Date.now(),
-      identity_id: id,
-      identity_type: 'agent',
-      identity_credential: '',
-      session: 'triage-check',
-      action: 'network.egress',
-      tool: 'http.post',
-      resource_type: '',
-      resource_id: '',
-      target_domain: domain,
-      outcome: 'success',
-      approval_id: '',
-      source_ip: '',
-      source_user_agent: '',
-    });
+    const later = (id: string, domain: string): DetectorEvent =>
+      egressEvent(id, domain, `triage-check-${domain}`, 'triage-check', Date.now());
     const runner = new DetectionRunner({ store, logger: silentLogger, registry: () => null });
     const { findings } = await runner.judge([
       later(incident.identity_id, incident.subject),
@@ -237,23 +249,14 @@ describe('detection', () => {
     const [known] = await store.findings({ detector: 'scope.new_egress' }, 1);
     expect(known).toBeDefined();
     if (!known) return;
-    const send = (domain: string, n: number): DetectorEvent => ({
-      event_id: `held-${domain}-${String(n)}`,
-      ts: Date.now() + n,
-      identity_id: known.identity_id,
-      identity_type: 'agent',
-      identity_credential: '',
-      session: `held-${String(n)}`,
-      action: 'network.egress',
-      tool: 'http.post',
-      resource_type: '',
-      resource_id: '',
-      target_domain: domain,
-      outcome: 'success',
-      approval_id: '',
-      source_ip: '',
-      source_user_agent: '',
-    });
+    const send = (domain: string, n: number): DetectorEvent =>
+      egressEvent(
+        known.identity_id,
+        domain,
+        `held-${domain}-${String(n)}`,
+        `held-${String(n)}`,
+        Date.now() + n,
+      );
     const runner = new DetectionRunner({ store, logger: silentLogger, registry: () => null });
     const first = await runner.judge([send('partner.example', 1), send('drop.example', 1)]);
     const opened = (domain: string): Finding | undefined =>
