@@ -171,6 +171,7 @@ export const ConfigSchema = z.object({
               warmupEvents: z.number().int().nonnegative().optional(),
               warmupDays: z.number().nonnegative().optional(),
               minScore: z.number().min(0).max(1).optional(),
+              establishedDays: z.number().nonnegative().optional(),
               dormantDays: z.number().positive().optional(),
             })
             .strict(),

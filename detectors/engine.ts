@@ -4,8 +4,8 @@ import { PeerIndex } from './peers.js';
 import { DAY_MS, IdentityProfile, type BaselineTermRow } from './profile.js';
 import type { IdentityRecord } from './registry.js';
 import { SessionNovelty } from './session.js';
-import { isDestination, termsOf, type Term, type TermKind } from './terms.js';
-import type { Detector, DetectorContext } from './types.js';
+import { termsOf, type Term, type TermKind } from './terms.js';
+import { HELD_FACT, type Detector, type DetectorContext } from './types.js';
 
 /**
  * The detection core: events in, findings out, no I/O. Both the streaming path (after each
@@ -21,8 +21,8 @@ export interface EngineOptions extends FindingBookOptions {
   /** How long "first seen" means first seen, for session co-novelty. */
   noveltyWindowMs: number;
   /**
-   * A withheld (under-finding) value is learned once seen in this many sessions. Destinations
-   * (`isDestination`) are never promoted this way: only triage lets them into the baseline.
+   * A withheld (under-finding) value is learned once seen in this many sessions. Values held
+   * for triage (an established identity's new destinations) are never promoted this way.
    */
   promoteAfterSessions: number;
   /** Sessions idle this long are forgotten (bounded memory on endless streams). */
@@ -45,15 +45,21 @@ function termKey(term: Term): string {
   return `${term.kind}\u0000${term.value}`;
 }
 
+/** A value kept out of an identity's baseline while a finding (or triage) says so. */
+interface Withheld {
+  /** Sessions it recurred in while withheld (promotion counts them). */
+  sessions: Set<string>;
+  /** Held until triage decides: never promoted by recurrence. */
+  held: boolean;
+}
+
 export class DetectionEngine {
   private readonly profiles = new Map<string, IdentityProfile>();
   private readonly sessions = new Map<string, SessionNovelty>();
   readonly peers = new PeerIndex();
   private readonly book: FindingBook;
-  /** identity → terms under an open finding (→ sessions seen in), not learned until triage or recurrence. */
-  private readonly withheld = new Map<string, Map<string, Set<string>>>();
-  /** identity + term excluded by triage: never learned, never promoted. */
-  private readonly permanent = new Set<string>();
+  /** identity → terms under an open finding or excluded by triage, not learned until released. */
+  private readonly withheld = new Map<string, Map<string, Withheld>>();
   private readonly now: (event: DetectorEvent) => number;
   private sweepAt = 0;
 
@@ -92,7 +98,6 @@ export class DetectionEngine {
   /** A value triage allowed for an identity (false positive): normal from now on. */
   allow(identityId: string, term: Term): void {
     this.withheld.get(identityId)?.delete(termKey(term));
-    this.permanent.delete(`${identityId}\u0000${termKey(term)}`);
     this.profileOf(identityId).allow(term);
   }
 
@@ -104,9 +109,7 @@ export class DetectionEngine {
 
   /** Terms withheld for good by triage (confirmed incidents). */
   exclude(identityId: string, term: Term): void {
-    this.withhold(identityId, term);
-    this.withheld.get(identityId)?.set(termKey(term), new Set(['\u0000never']));
-    this.permanent.add(`${identityId}\u0000${termKey(term)}`);
+    this.withhold(identityId, term, true);
     this.profiles.get(identityId)?.forget(term);
   }
 
@@ -116,22 +119,27 @@ export class DetectionEngine {
     this.book.load(list);
     for (const f of list)
       if (f.term_kind && WITHHELD_STATUSES.has(f.status))
-        this.withhold(f.identity_id, { kind: f.term_kind as TermKind, value: f.subject });
+        this.withhold(
+          f.identity_id,
+          { kind: f.term_kind as TermKind, value: f.subject },
+          f.status === 'resolved' || f.baseline[HELD_FACT] === true,
+        );
   }
 
-  private withhold(identityId: string, term: Term): void {
+  private withhold(identityId: string, term: Term, held: boolean): void {
     let terms = this.withheld.get(identityId);
     if (!terms) {
       terms = new Map();
       this.withheld.set(identityId, terms);
     }
-    if (!terms.has(termKey(term))) terms.set(termKey(term), new Set());
+    const current = terms.get(termKey(term));
+    if (current) current.held ||= held;
+    else terms.set(termKey(term), { sessions: new Set(), held });
   }
 
   /** Whether triage or an open finding keeps this value out of the baseline whatever happens next. */
   private isHeld(identityId: string, term: Term): boolean {
-    if (!this.withheld.get(identityId)?.has(termKey(term))) return false;
-    return isDestination(term) || this.permanent.has(`${identityId}\u0000${termKey(term)}`);
+    return this.withheld.get(identityId)?.get(termKey(term))?.held === true;
   }
 
   /**
@@ -141,9 +149,10 @@ export class DetectionEngine {
    * confirmed incidents stay out until triage says otherwise.
    */
   private isWithheld(event: DetectorEvent, term: Term): boolean {
-    const sessions = this.withheld.get(event.identity_id)?.get(termKey(term));
-    if (!sessions) return false;
-    if (this.isHeld(event.identity_id, term)) return true;
+    const withheld = this.withheld.get(event.identity_id)?.get(termKey(term));
+    if (!withheld) return false;
+    if (withheld.held) return true;
+    const { sessions } = withheld;
     sessions.add(event.session || `t${String(Math.floor(event.ts / this.options.sessionIdleMs))}`);
     if (sessions.size < this.options.promoteAfterSessions) return true;
     this.withheld.get(event.identity_id)?.delete(termKey(term));
@@ -202,7 +211,8 @@ export class DetectionEngine {
       const observation = detector.evaluate(ctx);
       if (!observation) continue;
       touched.push(this.book.record(detector, event, observation, this.now(event)));
-      if (observation.term) this.withhold(event.identity_id, observation.term);
+      if (observation.term)
+        this.withhold(event.identity_id, observation.term, observation.facts[HELD_FACT] === true);
     }
     this.learn(event, profile, session);
     return touched;

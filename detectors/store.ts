@@ -1,15 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { DetectorEvent } from './event.js';
-import {
-  FINDING_STATUSES,
-  WITHHELD_STATUSES,
-  type BaselineFacts,
-  type Finding,
-  type FindingStatus,
-} from './findings.js';
+import { FINDING_STATUSES, type BaselineFacts, type Finding, type FindingStatus } from './findings.js';
 import type { BaselineTermRow } from './profile.js';
-import { DESTINATION_RESOURCE_TYPES, TERM_KINDS, type TermKind } from './terms.js';
-import { SEVERITIES } from './types.js';
+import { TERM_KINDS, type TermKind } from './terms.js';
+import { HELD_FACT, SEVERITIES } from './types.js';
 
 /**
  * Detection's ClickHouse I/O: baselines as of a point in time, events to judge, findings,
@@ -177,11 +171,7 @@ export class DetectionStore {
   async peerCounts(
     before: number,
   ): Promise<{ identities: string[]; holders: { kind: TermKind; value: string; n: number }[] }> {
-    const params = {
-      before,
-      withheld: [...WITHHELD_STATUSES],
-      destinations: [...DESTINATION_RESOURCE_TYPES],
-    };
+    const params = { before, held: HELD_FACT };
     const cut = `day < toDate(fromUnixTimestamp64Milli(toInt64({before:Float64}), 'UTC'))`;
     const identities = await this.rows<{ identity_id: string }>(
       `SELECT DISTINCT identity_id FROM ${this.table('baseline_terms')} WHERE ${cut} ORDER BY identity_id`,
@@ -192,10 +182,9 @@ export class DetectionStore {
        WHERE ${cut} AND kind IN ('tool', 'resource', 'domain')
          AND (identity_id, kind, value) NOT IN (
            SELECT identity_id, term_kind, subject FROM ${this.table('findings')} FINAL
-           WHERE status IN {withheld:Array(String)}
-             AND (term_kind = 'domain'
-                  OR (term_kind = 'resource' AND position(subject, ':') > 1
-                      AND splitByChar(':', subject)[1] IN {destinations:Array(String)}))
+           WHERE term_kind != ''
+             AND (status = 'resolved'
+                  OR (status IN ('open', 'acknowledged') AND JSONExtractBool(baseline, {held:String})))
            UNION ALL
            SELECT identity_id, kind, value FROM ${this.table('baseline_overrides')} FINAL WHERE effect = 'exclude')
        GROUP BY kind, value`,

@@ -1,6 +1,13 @@
-import type { Term } from '../terms.js';
-import { severityFromScore, type Detector, type DetectorContext, type Observation } from '../types.js';
+import { isDestination, type Term } from '../terms.js';
 import {
+  HELD_FACT,
+  severityFromScore,
+  type Detector,
+  type DetectorContext,
+  type Observation,
+} from '../types.js';
+import {
+  established,
   noveltyConfig,
   percent,
   scoreNovelty,
@@ -72,14 +79,19 @@ export function createFirstSeenDetector(
       if (!term) return null;
       const window = windowMs(config);
       if (ctx.profile.recall(term, ctx.event.ts, window) || !warmedUp(ctx, config)) return null;
-      const score = scoreNovelty(ctx, term, spec.surprise(ctx, term, window));
+      const score = scoreNovelty(ctx, term, spec.surprise(ctx, term, window), config);
       if (score.score < config.minScore) return null;
+      const described = spec.describe(ctx, term, config, score);
+      // An established identity's new destination stays under its finding until triage: an
+      // unreviewed payee does not become trusted by being paid again.
+      const held = isDestination(term) && established(ctx, config);
       return {
         subject: term.value,
         term,
         severity: severityFromScore(score.score),
         score: score.score,
-        ...spec.describe(ctx, term, config, score),
+        ...described,
+        facts: { ...described.facts, [HELD_FACT]: held },
       };
     },
   };

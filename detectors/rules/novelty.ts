@@ -20,6 +20,12 @@ export type NoveltyConfig = {
   warmupDays: number;
   /** Findings below this score are not raised. */
   minScore: number;
+  /**
+   * History an identity needs before its set of destinations counts as established: from then
+   * on a new destination is held for triage and may score as fleet-new. A young identity is
+   * still discovering where its work goes.
+   */
+  establishedDays: number;
 };
 
 export const DEFAULT_NOVELTY: NoveltyConfig = {
@@ -27,6 +33,7 @@ export const DEFAULT_NOVELTY: NoveltyConfig = {
   warmupEvents: 20,
   warmupDays: 0,
   minScore: 0.35,
+  establishedDays: 1,
 };
 
 /** Defaults with overrides applied; absent overrides keep the default. */
@@ -36,6 +43,7 @@ export function noveltyConfig(overrides: Partial<NoveltyConfig> = {}): NoveltyCo
     warmupEvents: overrides.warmupEvents ?? DEFAULT_NOVELTY.warmupEvents,
     warmupDays: overrides.warmupDays ?? DEFAULT_NOVELTY.warmupDays,
     minScore: overrides.minScore ?? DEFAULT_NOVELTY.minScore,
+    establishedDays: overrides.establishedDays ?? DEFAULT_NOVELTY.establishedDays,
   };
 }
 
@@ -48,6 +56,11 @@ export function warmedUp(ctx: DetectorContext, config: NoveltyConfig): boolean {
   return profile.events >= config.warmupEvents && profile.historyDays(event.ts) >= config.warmupDays;
 }
 
+/** Whether the identity has history enough for a new destination to mean a change in its work. */
+export function established(ctx: DetectorContext, config: NoveltyConfig): boolean {
+  return ctx.profile.historyDays(ctx.event.ts) >= config.establishedDays;
+}
+
 /** Weights of the novelty score's terms. */
 const W = { surprise: 0.55, impact: 0.2, session: 0.2, failed: 0.1, fleet: 0.35, peers: 0.3 } as const;
 
@@ -58,7 +71,7 @@ export interface NoveltyScore {
   score: number;
   peerShare: number;
   sessionNovel: number;
-  /** A destination none of the (at least MIN_FLEET_PEERS) other identities has in its baseline. */
+  /** An established identity's destination none of (at least MIN_FLEET_PEERS) others has learned. */
   fleetNew: boolean;
 }
 
@@ -66,7 +79,12 @@ export interface NoveltyScore {
  * `surprise`: how unexpected any new value of this kind is for this identity (1 − its own
  * smoothed rate of meeting new values), before context raises or lowers it.
  */
-export function scoreNovelty(ctx: DetectorContext, term: Term, surprise: number): NoveltyScore {
+export function scoreNovelty(
+  ctx: DetectorContext,
+  term: Term,
+  surprise: number,
+  config: NoveltyConfig,
+): NoveltyScore {
   const { event } = ctx;
   const peerShare = ctx.peers.share(term, event.identity_id, false);
   const sessionNovel = ctx.session.count;
@@ -74,7 +92,10 @@ export function scoreNovelty(ctx: DetectorContext, term: Term, surprise: number)
   // Data, money or messages going somewhere no one in the fleet sends to is what exfiltration
   // and injected instructions look like; a destination peers already use is ordinary business.
   const fleetNew =
-    isDestination(term) && peerShare === 0 && ctx.peers.others(event.identity_id) >= MIN_FLEET_PEERS;
+    isDestination(term) &&
+    peerShare === 0 &&
+    ctx.peers.others(event.identity_id) >= MIN_FLEET_PEERS &&
+    established(ctx, config);
   const raw =
     W.surprise * surprise +
     W.impact * impactWeight(event.action) +

@@ -257,14 +257,20 @@ describe('detection', () => {
         `held-${String(n)}`,
         Date.now() + n,
       );
-    const runner = new DetectionRunner({ store, logger: silentLogger, registry: () => null });
+    // The demo history is hours old: count it as established so new destinations are held.
+    const runner = new DetectionRunner({
+      store,
+      logger: silentLogger,
+      registry: () => null,
+      overrides: { 'scope.new_egress': { establishedDays: 0 } },
+    });
     const first = await runner.judge([send('partner.example', 1), send('drop.example', 1)]);
     const opened = (domain: string): Finding | undefined =>
       first.findings.find((f) => f.detector === 'scope.new_egress' && f.subject === domain);
     const partner = opened('partner.example');
     const drop = opened('drop.example');
     expect(partner).toBeDefined();
-    expect(drop).toBeDefined();
+    expect(drop?.baseline.held_for_triage).toBe(true);
     if (!partner || !drop) return;
     // An analyst triages through the API (another process) while the engine keeps running.
     await store.triage(partner.finding_id, 'false_positive', 'new payment partner');
@@ -281,6 +287,40 @@ describe('detection', () => {
       format: 'JSONEachRow',
     });
     expect(await note.json()).toEqual([{ note: 'investigating' }]);
+  });
+
+  it('the peer view in ClickHouse leaves out values held for triage, as the engine does', async () => {
+    const ch = scheduledCh();
+    const store = new DetectionStore(ch.client, ch.database);
+    const tomorrow = Date.now() + 86_400_000;
+    const holders = async (domain: string): Promise<number> =>
+      (await store.peerCounts(tomorrow)).holders.find((h) => h.kind === 'domain' && h.value === domain)?.n ??
+      0;
+    const [template] = await store.findings({ detector: 'scope.new_egress' }, 1);
+    const result = await ch.client.query({
+      query: `SELECT identity_id, value FROM ${ch.database}.baseline_terms
+              WHERE kind = 'domain' ORDER BY identity_id, value LIMIT 1`,
+      format: 'JSONEachRow',
+    });
+    const [holding] = await result.json<{ identity_id: string; value: string }>();
+    expect(template).toBeDefined();
+    expect(holding).toBeDefined();
+    if (!template || !holding) return;
+    const before = await holders(holding.value);
+    expect(before).toBeGreaterThan(0);
+    const held: Finding = {
+      ...template,
+      finding_id: 'f-held-for-triage',
+      identity_id: holding.identity_id,
+      subject: holding.value,
+      term_kind: 'domain',
+      status: 'open',
+      baseline: { ...template.baseline, held_for_triage: true },
+    };
+    await store.saveFindings([held]);
+    expect(await holders(holding.value)).toBe(before - 1);
+    await store.triage(held.finding_id, 'false_positive', 'ours');
+    expect(await holders(holding.value)).toBe(before);
   });
 
   it('analyze is deterministic: same input, same bytes (CLI, own process and engine)', async () => {

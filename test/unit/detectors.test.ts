@@ -492,14 +492,18 @@ describe('engine', () => {
     expect(hits(allowed)).toBe(0);
   });
 
-  /** 60 ordinary calls by each of five agents, then `payer` pays the same new recipient in three sessions. */
-  const payments = (): DetectorEvent[] => {
+  /**
+   * 60 ordinary calls by each of five agents over `historyHours`, then `payer` pays the same
+   * new recipient in three sessions.
+   */
+  const payments = (historyHours = 48): DetectorEvent[] => {
     seq = 0;
     const events: DetectorEvent[] = [];
-    for (const id of ['payer', 'p1', 'p2', 'p3', 'p4'])
-      for (let i = 0; i < 60; i += 1)
+    for (let i = 0; i < 60; i += 1)
+      for (const id of ['payer', 'p1', 'p2', 'p3', 'p4'])
         events.push(
           ev({
+            ts: T0 + Math.floor((i * historyHours * 3600_000) / 60),
             identity_id: id,
             tool: i % 2 ? 'get_balance' : 'send_money',
             action: 'tool.call',
@@ -508,9 +512,10 @@ describe('engine', () => {
             target_domain: '',
           }),
         );
-    for (const session of ['y1', 'y2', 'y3'])
+    for (const [n, session] of ['y1', 'y2', 'y3'].entries())
       events.push(
         ev({
+          ts: T0 + (historyHours + n + 1) * 3600_000,
           identity_id: 'payer',
           session,
           tool: 'send_money',
@@ -547,6 +552,13 @@ describe('engine', () => {
       effect: 'allow',
     });
     expect(recipientFindings(triaged, events.slice(-2))).toEqual([]);
+  });
+
+  it('lets a young identity learn its destinations: nothing is established to drift from yet', () => {
+    const [young] = recipientFindings(new DetectionEngine(options()), payments(6));
+    expect(young?.count).toBe(1);
+    expect(young?.baseline.held_for_triage).toBe(false);
+    expect(young?.baseline.fleet_new).toBe(false);
   });
 
   it('counts only learned values in the peer view: a destination under review is not common', () => {
@@ -587,7 +599,7 @@ describe('engine', () => {
       action: 'tool.call',
       resource_type: 'recipient',
       resource_id: 'US133000000121212121212',
-      ts: T0 + DAY_MS,
+      ts: T0 + 4 * DAY_MS,
     });
     const touched = restarted.process(again).filter((f) => f.detector === 'scope.new_resource');
     expect(touched.map((f) => f.finding_id)).toEqual([finding?.finding_id]);
