@@ -37,7 +37,13 @@ const Scope = z.object({
   tools: z.array(z.string()),
   resources: z.array(z.string()),
   egressDomains: z.array(z.string()),
-  approvalRequired: z.array(z.string()),
+  // Rows written before approval rules could name resources hold plain strings.
+  approvalRequired: z.array(
+    z.union([
+      z.string().transform((match) => ({ match, resources: [] as string[] })),
+      z.object({ match: z.string(), resources: z.array(z.string()) }),
+    ]),
+  ),
 });
 
 export class IdentityStore {

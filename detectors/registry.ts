@@ -26,8 +26,20 @@ export interface DeclaredScope {
   resources: string[];
   /** Globs over target_domain; `*.x.com` matches sub-domains of x.com (not x.com itself). */
   egressDomains: string[];
-  /** Action classes or tool globs that need an `approval.id`. */
-  approvalRequired: string[];
+  /** Actions that need an `approval.id`. */
+  approvalRequired: ApprovalRule[];
+}
+
+/** An action class or tool glob that needs approval, optionally only on some resources. */
+export interface ApprovalRule {
+  match: string;
+  /** Globs like `DeclaredScope.resources`; empty = on any resource. */
+  resources: string[];
+}
+
+/** `deploy`, or `deploy on argo_application:*-prod` — how a rule reads in explanations. */
+export function describeApprovalRule(rule: ApprovalRule): string {
+  return rule.resources.length === 0 ? rule.match : `${rule.match} on ${rule.resources.join(', ')}`;
 }
 
 export interface IdentityRecord {
@@ -58,12 +70,22 @@ const CredentialSchema = z
   })
   .strict();
 
+/** `deploy` (any resource) or `{ match: deploy, resources: ['argo_application:*-prod'] }`. */
+const ApprovalRuleSchema = z.union([
+  z
+    .string()
+    .min(1)
+    .max(512)
+    .transform((match): ApprovalRule => ({ match, resources: [] })),
+  z.object({ match: z.string().min(1).max(512), resources: globList }).strict(),
+]);
+
 const ScopeSchema = z
   .object({
     tools: globList,
     resources: globList,
     egress_domains: globList,
-    approval_required: globList,
+    approval_required: z.array(ApprovalRuleSchema).max(1000).default([]),
   })
   .strict();
 
@@ -115,10 +137,10 @@ export function parseIdentitiesFile(text: string, fileName: string): IdentityRec
   return parsed.data.identities.map((entry) => {
     if (seen.has(entry.id)) throw new RegistryError(`${fileName}: identity "${entry.id}" is listed twice`);
     seen.add(entry.id);
-    for (const item of entry.scope?.approval_required ?? []) {
-      if (!(ACTION_CLASSES as readonly string[]).includes(item) && !/[.:*]/.test(item))
+    for (const { match } of entry.scope?.approval_required ?? []) {
+      if (!(ACTION_CLASSES as readonly string[]).includes(match) && !/[.:*]/.test(match))
         throw new RegistryError(
-          `${fileName}: identity "${entry.id}": scope.approval_required: "${item}" is neither an action class nor a tool glob`,
+          `${fileName}: identity "${entry.id}": scope.approval_required: "${match}" is neither an action class nor a tool glob`,
         );
     }
     return {
@@ -188,11 +210,12 @@ export function checkDeclaredScope(scope: DeclaredScope, event: ScopedEvent): Sc
   const violations: ScopeCheck[] = [];
   if (scope.tools.length > 0 && !matchesAny(scope.tools, event.tool))
     violations.push({ kind: 'tool', pattern_list: scope.tools, value: event.tool });
-  if (event.resource_id && scope.resources.length > 0) {
-    const typed = event.resource_type ? `${event.resource_type}:${event.resource_id}` : event.resource_id;
-    if (!matchesAny(scope.resources, typed) && !matchesAny(scope.resources, event.resource_id))
-      violations.push({ kind: 'resource', pattern_list: scope.resources, value: typed });
-  }
+  const typed = event.resource_type ? `${event.resource_type}:${event.resource_id}` : event.resource_id;
+  // A resource glob may name the type (`repo:acme/*`) or just the id (`prod-*`).
+  const resourceIn = (globs: readonly string[]): boolean =>
+    matchesAny(globs, typed) || matchesAny(globs, event.resource_id);
+  if (event.resource_id && scope.resources.length > 0 && !resourceIn(scope.resources))
+    violations.push({ kind: 'resource', pattern_list: scope.resources, value: typed });
   if (
     event.target_domain &&
     scope.egressDomains.length > 0 &&
@@ -200,14 +223,16 @@ export function checkDeclaredScope(scope: DeclaredScope, event: ScopedEvent): Sc
   )
     violations.push({ kind: 'egress', pattern_list: scope.egressDomains, value: event.target_domain });
   if (!event.approval_id && scope.approvalRequired.length > 0) {
-    const needs = scope.approvalRequired.some(
-      (item) => item === event.action || glob(item, false)(event.tool),
+    const needs = scope.approvalRequired.filter(
+      (rule) =>
+        (rule.match === event.action || glob(rule.match, false)(event.tool)) &&
+        (rule.resources.length === 0 || (event.resource_id !== '' && resourceIn(rule.resources))),
     );
-    if (needs)
+    if (needs.length > 0)
       violations.push({
         kind: 'approval',
-        pattern_list: scope.approvalRequired,
-        value: `${event.action} ${event.tool}`,
+        pattern_list: needs.map(describeApprovalRule),
+        value: `${event.action} ${event.tool}${event.resource_id ? ` on ${typed}` : ''}`,
       });
   }
   return violations;

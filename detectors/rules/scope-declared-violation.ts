@@ -26,7 +26,7 @@ export function createDeclaredViolationDetector(): Detector {
       const score = approval || violations.length > 1 ? 0.85 : 0.75;
       const lines = violations.map((v) =>
         v.kind === 'approval'
-          ? `\`${v.value}\` requires a human approval and none was referenced`
+          ? `\`${v.value}\` requires a human approval (${listValues(v.pattern_list)}) and none was referenced`
           : `${WHAT[v.kind]} \`${v.value}\` is outside the declared ${listValues(v.pattern_list)}`,
       );
       return {

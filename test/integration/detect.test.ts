@@ -203,7 +203,9 @@ describe('detection', () => {
     const all = await store.loadAll();
     expect(all.get('legacy-sync')?.state).toBe('revoked');
     expect(all.get('legacy-sync')?.credentials[0]?.revokedAt).toBe(Date.parse('2026-01-15T00:00:00Z'));
-    expect(all.get('release-bot')?.scope?.approvalRequired).toEqual(['deploy']);
+    expect(all.get('release-bot')?.scope?.approvalRequired).toEqual([
+      { match: 'deploy', resources: ['argo_application:*-prod'] },
+    ]);
     // Registered identities are not clobbered by what events say about them; the others are
     // recorded as unregistered (the demo's human approvers, for one).
     for (const id of ['release-bot', 'support-agent', 'data-pipeline', 'coding-agent', 'legacy-sync'])

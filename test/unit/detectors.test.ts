@@ -629,7 +629,7 @@ describe('policy detectors with a registry', () => {
       tools: ['git.*'],
       resources: [],
       egressDomains: ['api.github.com'],
-      approvalRequired: ['deploy'],
+      approvalRequired: [{ match: 'deploy', resources: [] }],
     },
     registered: true,
   };
@@ -658,7 +658,7 @@ describe('policy detectors with a registry', () => {
     expect(observation?.facts.violations).toEqual([
       'tool:argo.sync',
       'egress:argo.internal',
-      'approval:deploy argo.sync',
+      'approval:deploy argo.sync on repo:acme/api',
     ]);
     expect(observation?.severity).toBe('critical');
     expect(

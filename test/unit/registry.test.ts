@@ -25,7 +25,11 @@ identities:
       tools: ["github.*", "git.*"]
       resources: ["repo:acme/*"]
       egress_domains: ["*.github.com", "registry.npmjs.org"]
-      approval_required: [deploy, "argo.*"]
+      approval_required:
+        - code.push
+        - "argo.*"
+        - match: deploy
+          resources: ["argo_application:*-prod"]
   - id: legacy-sync
     state: revoked
     state_changed_at: 2026-01-15T00:00:00Z
@@ -35,6 +39,11 @@ describe('identities file', () => {
   it('parses YAML with defaults and timestamps', () => {
     const [bot, legacy] = parseIdentitiesFile(YAML, 'ids.yaml');
     expect(bot?.scope?.egressDomains).toEqual(['*.github.com', 'registry.npmjs.org']);
+    expect(bot?.scope?.approvalRequired).toEqual([
+      { match: 'code.push', resources: [] },
+      { match: 'argo.*', resources: [] },
+      { match: 'deploy', resources: ['argo_application:*-prod'] },
+    ]);
     expect(bot?.credentials[1]).toEqual({
       id: 'gh-app:old',
       state: 'revoked',
@@ -63,6 +72,10 @@ describe('identities file', () => {
     ['identities: [{ id: a }, { id: a }]', /"a" is listed twice/],
     ['identities: [{ id: a, state_changed_at: yesterday }]', /identity "a": state_changed_at/],
     ['identities: [{ id: a, scope: { approval_required: [launch] } }]', /approval_required: "launch"/],
+    [
+      'identities: [{ id: a, scope: { approval_required: [{ match: deploy, where: prod }] } }]',
+      /identity "a": scope.approval_required/,
+    ],
     ['nobody: []', /identities/],
     ['identities: [ {', /not valid YAML/],
   ])('rejects %j with a message naming the problem', (text, message) => {
@@ -91,7 +104,10 @@ describe('declared scope', () => {
     tools: ['github.*', 'git.*'],
     resources: ['repo:acme/*'],
     egressDomains: ['*.github.com'],
-    approvalRequired: ['deploy', 'argo.*'],
+    approvalRequired: [
+      { match: 'deploy', resources: [] },
+      { match: 'argo.*', resources: [] },
+    ],
   };
   const base = {
     tool: 'git.push',
@@ -119,6 +135,22 @@ describe('declared scope', () => {
     expect(
       checkDeclaredScope(scope, { ...base, tool: 'github.x', action: 'deploy', approval_id: 'CAB-1' }),
     ).toEqual([]);
+  });
+  it('an approval rule may name the resources it applies to', () => {
+    const prodOnly: DeclaredScope = {
+      ...scope,
+      approvalRequired: [{ match: 'deploy', resources: ['argo_application:*-prod'] }],
+    };
+    const deploy = { ...base, tool: 'github.x', action: 'deploy', resource_type: 'argo_application' };
+    expect(
+      checkDeclaredScope(prodOnly, { ...deploy, resource_id: 'api-staging' }).map((v) => v.kind),
+    ).toEqual(['resource']);
+    const [, approval] = checkDeclaredScope(prodOnly, { ...deploy, resource_id: 'api-prod' });
+    expect(approval).toEqual({
+      kind: 'approval',
+      pattern_list: ['deploy on argo_application:*-prod'],
+      value: 'deploy github.x on argo_application:api-prod',
+    });
   });
   it('an empty list does not constrain', () => {
     expect(
