@@ -172,6 +172,16 @@ export const ConfigSchema = z.object({
               warmupDays: z.number().nonnegative().optional(),
               minScore: z.number().min(0).max(1).optional(),
               establishedDays: z.number().nonnegative().optional(),
+              destinationTypes: z
+                .array(
+                  z
+                    .string()
+                    .min(1)
+                    .max(64)
+                    .regex(/^[^,:]+$/),
+                )
+                .max(100)
+                .optional(),
               dormantDays: z.number().positive().optional(),
             })
             .strict(),

@@ -4,7 +4,7 @@ import {
   createUnregisteredDetector,
   type DormancyConfig,
 } from './rules/lifecycle.js';
-import type { NoveltyConfig } from './rules/novelty.js';
+import type { NoveltyOverrides } from './rules/novelty.js';
 import { createDeclaredViolationDetector } from './rules/scope-declared-violation.js';
 import { createNewEgressDetector } from './rules/scope-new-egress.js';
 import { createNewResourceDetector } from './rules/scope-new-resource.js';
@@ -14,7 +14,7 @@ import type { Detector } from './types.js';
 import { createWorkloadInteractiveDetector } from './rules/workload-interactive.js';
 
 /** Per-detector overrides, keyed by detector id (from configuration). */
-export type DetectorOverrides = Partial<Record<string, Partial<NoveltyConfig & DormancyConfig>>>;
+export type DetectorOverrides = Partial<Record<string, NoveltyOverrides & Partial<DormancyConfig>>>;
 
 /** Every detector scopewatch runs, in evaluation order (policy first: they are cheapest). */
 export function createDetectors(overrides: DetectorOverrides = {}): Detector[] {

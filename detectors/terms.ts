@@ -47,10 +47,10 @@ export function resourcePrefix(id: string): string {
 }
 
 /**
- * Resource types that name where data, money or messages go rather than what is acted on. A
- * first-seen one is egress: it stays under its finding (not learned as normal) until triage
- * decides, however often it recurs — an unreviewed new payee does not become trusted by being
- * paid again.
+ * Resource types that name where data, money or messages go rather than what is acted on (the
+ * default; `destinationTypes` per detector replaces it). An established identity's first-seen
+ * destination stays under its finding (not learned as normal) until triage decides, however
+ * often it recurs — an unreviewed new payee does not become trusted by being paid again.
  */
 export const DESTINATION_RESOURCE_TYPES: ReadonlySet<string> = new Set([
   'recipient',
@@ -79,9 +79,9 @@ export function resourceTypeOf(key: string): string {
 }
 
 /** Whether a term names a destination: an egress domain, or a resource of a destination type. */
-export function isDestination(term: Term): boolean {
+export function isDestination(term: Term, types: ReadonlySet<string> = DESTINATION_RESOURCE_TYPES): boolean {
   if (term.kind === 'domain') return true;
-  return term.kind === 'resource' && DESTINATION_RESOURCE_TYPES.has(resourceTypeOf(term.value));
+  return term.kind === 'resource' && types.has(resourceTypeOf(term.value));
 }
 
 /** Which resources each tool touched: how often a tool meets new resources is its own baseline. */

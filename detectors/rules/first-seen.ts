@@ -7,6 +7,7 @@ import {
   type Observation,
 } from '../types.js';
 import {
+  destinationTypesOf,
   established,
   noveltyConfig,
   percent,
@@ -14,6 +15,7 @@ import {
   warmedUp,
   windowMs,
   type NoveltyConfig,
+  type NoveltyOverrides,
   type NoveltyScore,
 } from './novelty.js';
 
@@ -63,11 +65,9 @@ export function scoreFacts(score: NoveltyScore): Record<string, number | boolean
   };
 }
 
-export function createFirstSeenDetector(
-  spec: FirstSeenSpec,
-  overrides: Partial<NoveltyConfig> = {},
-): Detector {
+export function createFirstSeenDetector(spec: FirstSeenSpec, overrides: NoveltyOverrides = {}): Detector {
   const config = noveltyConfig(overrides);
+  const destinations = destinationTypesOf(config);
   return {
     id: spec.id,
     version: spec.version,
@@ -79,12 +79,13 @@ export function createFirstSeenDetector(
       if (!term) return null;
       const window = windowMs(config);
       if (ctx.profile.recall(term, ctx.event.ts, window) || !warmedUp(ctx, config)) return null;
-      const score = scoreNovelty(ctx, term, spec.surprise(ctx, term, window), config);
+      const destination = isDestination(term, destinations);
+      const score = scoreNovelty(ctx, term, spec.surprise(ctx, term, window), config, destination);
       if (score.score < config.minScore) return null;
       const described = spec.describe(ctx, term, config, score);
       // An established identity's new destination stays under its finding until triage: an
       // unreviewed payee does not become trusted by being paid again.
-      const held = isDestination(term) && established(ctx, config);
+      const held = destination && established(ctx, config);
       return {
         subject: term.value,
         term,

@@ -1,6 +1,6 @@
 import { impactWeight } from '../impact.js';
 import { DAY_MS } from '../profile.js';
-import { isDestination, type Term } from '../terms.js';
+import { DESTINATION_RESOURCE_TYPES, type Term } from '../terms.js';
 import { clamp01, roundScore, type DetectorContext } from '../types.js';
 
 /**
@@ -26,6 +26,16 @@ export type NoveltyConfig = {
    * still discovering where its work goes.
    */
   establishedDays: number;
+  /**
+   * Resource types that name a destination (comma-separated, sorted: the config is hashed into
+   * every finding). Egress domains always are destinations.
+   */
+  destinationTypes: string;
+};
+
+/** Per-detector settings as configured: the destination types come as a list. */
+export type NoveltyOverrides = Partial<Omit<NoveltyConfig, 'destinationTypes'>> & {
+  destinationTypes?: readonly string[];
 };
 
 export const DEFAULT_NOVELTY: NoveltyConfig = {
@@ -34,17 +44,26 @@ export const DEFAULT_NOVELTY: NoveltyConfig = {
   warmupDays: 0,
   minScore: 0.35,
   establishedDays: 1,
+  destinationTypes: [...DESTINATION_RESOURCE_TYPES].sort().join(','),
 };
 
 /** Defaults with overrides applied; absent overrides keep the default. */
-export function noveltyConfig(overrides: Partial<NoveltyConfig> = {}): NoveltyConfig {
+export function noveltyConfig(overrides: NoveltyOverrides = {}): NoveltyConfig {
   return {
     windowDays: overrides.windowDays ?? DEFAULT_NOVELTY.windowDays,
     warmupEvents: overrides.warmupEvents ?? DEFAULT_NOVELTY.warmupEvents,
     warmupDays: overrides.warmupDays ?? DEFAULT_NOVELTY.warmupDays,
     minScore: overrides.minScore ?? DEFAULT_NOVELTY.minScore,
     establishedDays: overrides.establishedDays ?? DEFAULT_NOVELTY.establishedDays,
+    destinationTypes: overrides.destinationTypes
+      ? [...new Set(overrides.destinationTypes)].sort().join(',')
+      : DEFAULT_NOVELTY.destinationTypes,
   };
+}
+
+/** The configured destination types as a set. */
+export function destinationTypesOf(config: NoveltyConfig): ReadonlySet<string> {
+  return new Set(config.destinationTypes.split(',').filter((t) => t !== ''));
 }
 
 export function windowMs(config: NoveltyConfig): number {
@@ -84,6 +103,7 @@ export function scoreNovelty(
   term: Term,
   surprise: number,
   config: NoveltyConfig,
+  destination: boolean,
 ): NoveltyScore {
   const { event } = ctx;
   const peerShare = ctx.peers.share(term, event.identity_id, false);
@@ -92,7 +112,7 @@ export function scoreNovelty(
   // Data, money or messages going somewhere no one in the fleet sends to is what exfiltration
   // and injected instructions look like; a destination peers already use is ordinary business.
   const fleetNew =
-    isDestination(term) &&
+    destination &&
     peerShare === 0 &&
     ctx.peers.others(event.identity_id) >= MIN_FLEET_PEERS &&
     established(ctx, config);

@@ -1,9 +1,9 @@
 import type { Detector } from '../types.js';
 import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
-import { listValues, type NoveltyConfig } from './novelty.js';
+import { listValues, type NoveltyOverrides } from './novelty.js';
 
 /** `scope.new_egress`: an identity reaches a network destination it never contacted. */
-export function createNewEgressDetector(overrides: Partial<NoveltyConfig> = {}): Detector {
+export function createNewEgressDetector(overrides: NoveltyOverrides = {}): Detector {
   return createFirstSeenDetector(
     {
       id: 'scope.new_egress',

@@ -1,7 +1,7 @@
 import { resourceKey, resourcePrefix } from '../terms.js';
 import type { Detector, DetectorContext } from '../types.js';
 import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
-import { listValues, type NoveltyConfig } from './novelty.js';
+import { listValues, type NoveltyOverrides } from './novelty.js';
 
 /** A type counts as a family of opaque ids once the identity has worked with this many of them. */
 const TYPE_FAMILY_MIN = 3;
@@ -29,7 +29,7 @@ function familyKnown(
  * `scope.new_resource`: an identity touches a resource outside its history. A new member of a
  * family it already works in (`acme/web` after `acme/api`) weighs less than a new family.
  */
-export function createNewResourceDetector(overrides: Partial<NoveltyConfig> = {}): Detector {
+export function createNewResourceDetector(overrides: NoveltyOverrides = {}): Detector {
   return createFirstSeenDetector(
     {
       id: 'scope.new_resource',

@@ -1,9 +1,9 @@
 import type { Detector } from '../types.js';
 import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
-import { listValues, type NoveltyConfig } from './novelty.js';
+import { listValues, type NoveltyOverrides } from './novelty.js';
 
 /** `scope.new_tool`: an identity uses a tool it never used inside its history window. */
-export function createNewToolDetector(overrides: Partial<NoveltyConfig> = {}): Detector {
+export function createNewToolDetector(overrides: NoveltyOverrides = {}): Detector {
   return createFirstSeenDetector(
     {
       id: 'scope.new_tool',

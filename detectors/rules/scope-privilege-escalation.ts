@@ -7,14 +7,14 @@ import {
   type DetectorContext,
   type Observation,
 } from '../types.js';
-import { listValues, warmedUp, windowMs, noveltyConfig, type NoveltyConfig } from './novelty.js';
+import { listValues, warmedUp, windowMs, noveltyConfig, type NoveltyOverrides } from './novelty.js';
 
 /**
  * `scope.privilege_escalation`: an action class higher on the impact ladder (read → write →
  * delete → admin: secrets, identity changes, deploys) than anything in the identity's history,
  * from write upwards.
  */
-export function createPrivilegeEscalationDetector(overrides: Partial<NoveltyConfig> = {}): Detector {
+export function createPrivilegeEscalationDetector(overrides: NoveltyOverrides = {}): Detector {
   const config = noveltyConfig(overrides);
   return {
     id: 'scope.privilege_escalation',

@@ -43,6 +43,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ SCOPEWATCH_DETECTORS: '{"scope.new_tool":{"warmup":5}}' })).toThrow(
       /SCOPEWATCH_DETECTORS/,
     );
+    expect(
+      loadConfig({ SCOPEWATCH_DETECTORS: '{"scope.new_resource":{"destinationTypes":["payee","iban"]}}' })
+        .detect.detectors['scope.new_resource'],
+    ).toEqual({ destinationTypes: ['payee', 'iban'] });
+    expect(() =>
+      loadConfig({ SCOPEWATCH_DETECTORS: '{"scope.new_resource":{"destinationTypes":["a,b"]}}' }),
+    ).toThrow(/SCOPEWATCH_DETECTORS/);
   });
 
   it('reads per-topic source formats and rejects unknown formats and the DLQ topic before connecting', () => {

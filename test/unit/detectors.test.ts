@@ -19,7 +19,7 @@ import { createNewToolDetector } from '../../detectors/rules/scope-new-tool.js';
 import { createPrivilegeEscalationDetector } from '../../detectors/rules/scope-privilege-escalation.js';
 import { SessionNovelty } from '../../detectors/session.js';
 import { isDestination, resourcePrefix, resourceTypeOf, termsOf } from '../../detectors/terms.js';
-import type { Detector, DetectorContext } from '../../detectors/types.js';
+import type { Detector, DetectorContext, Observation } from '../../detectors/types.js';
 
 const T0 = Date.UTC(2026, 2, 1);
 let seq = 0;
@@ -294,6 +294,22 @@ describe('scope.new_resource', () => {
     small.add('a', { kind: 'tool', value: 'git.push' });
     const alone = detector.evaluate(context(send('US133000000121212121212'), profile, { peers: small }));
     expect(alone?.facts.fleet_new).toBe(false);
+  });
+
+  it('takes its destination types from its config', () => {
+    const profile = history(60);
+    const payee = (types?: string[]): Observation | null =>
+      createNewResourceDetector({ minScore: 0, ...(types ? { destinationTypes: types } : {}) }).evaluate(
+        context(
+          ev({ tool: 'pay', action: 'tool.call', resource_type: 'payee', resource_id: 'ACME-9' }),
+          profile,
+        ),
+      );
+    expect(payee()?.facts.held_for_triage).toBe(false);
+    expect(payee(['payee'])?.facts.held_for_triage).toBe(true);
+    expect(createNewResourceDetector({ destinationTypes: ['url', 'payee', 'url'] }).config).toMatchObject({
+      destinationTypes: 'payee,url',
+    });
   });
 
   it('ignores events without a resource and known resources', () => {
