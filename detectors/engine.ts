@@ -95,22 +95,40 @@ export class DetectionEngine {
     this.learn(event, profile, this.sessionOf(event));
   }
 
-  /** A value triage allowed for an identity (false positive): normal from now on. */
-  allow(identityId: string, term: Term): void {
+  /**
+   * A value triage allowed for an identity (false positive): normal from now on. `live`: the
+   * decision arrived while this engine runs, so its peer view learns of it too (a hydrating
+   * engine's peer view comes from ClickHouse, which already reflects it).
+   */
+  allow(identityId: string, term: Term, live = false): void {
+    const profile = this.profileOf(identityId);
+    const known = profile.recall(term, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) !== undefined;
     this.withheld.get(identityId)?.delete(termKey(term));
-    this.profileOf(identityId).allow(term);
+    profile.allow(term);
+    if (live && !known) this.peers.add(identityId, term);
   }
 
-  /** Applies a triage decision made while this engine was running. */
-  applyOverride(override: Term & { identity_id: string; effect: 'allow' | 'exclude' }): void {
-    if (override.effect === 'allow') this.allow(override.identity_id, override);
-    else this.exclude(override.identity_id, override);
+  /**
+   * Applies one triage decision: the latest per value, so apply them after `loadFindings` —
+   * an allow outranks older findings on the same value.
+   */
+  applyOverride(override: Term & { identity_id: string; effect: 'allow' | 'exclude' }, live = false): void {
+    if (override.effect === 'allow') this.allow(override.identity_id, override, live);
+    else this.exclude(override.identity_id, override, live);
   }
 
   /** Terms withheld for good by triage (confirmed incidents). */
-  exclude(identityId: string, term: Term): void {
+  exclude(identityId: string, term: Term, live = false): void {
     this.withhold(identityId, term, true);
-    this.profiles.get(identityId)?.forget(term);
+    const profile = this.profiles.get(identityId);
+    if (live && profile?.recall(term, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+      this.peers.remove(identityId, term);
+    profile?.forget(term);
+  }
+
+  /** Status changes made by triage while this engine runs: repeats join or open findings accordingly. */
+  refreshStatuses(findings: Iterable<Finding>): void {
+    this.book.load(findings);
   }
 
   /** Previously stored findings, so repeats deduplicate across restarts. */

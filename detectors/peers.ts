@@ -19,6 +19,14 @@ export class PeerIndex {
     this.holders.set(key, (this.holders.get(key) ?? 0) + 1);
   }
 
+  /** `identity` no longer has `term` (triage confirmed it as part of an incident). */
+  remove(identity: string, term: Term): void {
+    const key = PeerIndex.key(term);
+    const holders = (this.holders.get(key) ?? 0) - 1;
+    if (holders > 0) this.holders.set(key, holders);
+    else this.holders.delete(key);
+  }
+
   /** Loads a holder count computed elsewhere (ClickHouse), for a term no identity here added. */
   setHolders(term: Term, holders: number): void {
     this.holders.set(PeerIndex.key(term), holders);

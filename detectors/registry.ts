@@ -226,7 +226,8 @@ export function checkDeclaredScope(scope: DeclaredScope, event: ScopedEvent): Sc
     const needs = scope.approvalRequired.filter(
       (rule) =>
         (rule.match === event.action || glob(rule.match, false)(event.tool)) &&
-        (rule.resources.length === 0 || (event.resource_id !== '' && resourceIn(rule.resources))),
+        // Fails closed: an action that does not say what it acts on cannot show it is exempt.
+        (rule.resources.length === 0 || event.resource_id === '' || resourceIn(rule.resources)),
     );
     if (needs.length > 0)
       violations.push({

@@ -77,10 +77,11 @@ export class DetectionRunner {
       store.activeFindings(ids, Math.min(...cuts.values()) - Math.max(dedupWindow, DAY_MS)),
     ]);
     for (const id of ids) engine.touch(id);
-    // Triage and live findings first: the history is seeded without the values they hold out
-    // (confirmed incidents, destinations still under review).
-    for (const o of overrides) engine.applyOverride(o);
+    // Live findings, then triage (the latest decision per value wins over older findings), then
+    // the history, seeded without the values they hold out (confirmed incidents, destinations
+    // still under review).
     engine.loadFindings(findings);
+    for (const o of overrides) engine.applyOverride(o);
     engine.seed(rows, false);
     for (const e of raw) engine.learnOnly(e);
   }
@@ -118,8 +119,8 @@ export class DetectionRunner {
     // whose clocks run a little behind this one.
     const triage = await this.options.store.triageSince(this.triageSeen - TRIAGE_OVERLAP_MS);
     this.triageSeen = Math.max(this.triageSeen, triage.until);
-    for (const o of triage.overrides) if (engine.hasProfile(o.identity_id)) engine.applyOverride(o);
-    engine.loadFindings(triage.findings.filter((f) => engine.hasProfile(f.identity_id)));
+    engine.refreshStatuses(triage.findings.filter((f) => engine.hasProfile(f.identity_id)));
+    for (const o of triage.overrides) if (engine.hasProfile(o.identity_id)) engine.applyOverride(o, true);
   }
 
   /** Forget streaming state (e.g. after a rebalance moved identities elsewhere). */

@@ -185,6 +185,10 @@ export class DetectionStore {
            WHERE term_kind != ''
              AND (status = 'resolved'
                   OR (status IN ('open', 'acknowledged') AND JSONExtractBool(baseline, {held:String})))
+             -- the latest triage decision per value outranks older findings on it
+             AND (identity_id, term_kind, subject) NOT IN (
+               SELECT identity_id, kind, value FROM ${this.table('baseline_overrides')} FINAL
+               WHERE effect = 'allow')
            UNION ALL
            SELECT identity_id, kind, value FROM ${this.table('baseline_overrides')} FINAL WHERE effect = 'exclude')
        GROUP BY kind, value`,

@@ -59,6 +59,7 @@ export function contextSentences(ctx: DetectorContext, score: NoveltyScore, verb
 /** The score's context, snapshotted with every first-seen finding. */
 export function scoreFacts(score: NoveltyScore): Record<string, number | boolean> {
   return {
+    surprise: Math.round(score.surprise * 1000) / 1000,
     peer_share: Math.round(score.peerShare * 1000) / 1000,
     fleet_new: score.fleetNew,
     session_novel_before: score.sessionNovel,

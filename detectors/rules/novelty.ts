@@ -83,11 +83,20 @@ export function established(ctx: DetectorContext, config: NoveltyConfig): boolea
 /** Weights of the novelty score's terms. */
 const W = { surprise: 0.55, impact: 0.2, session: 0.2, failed: 0.1, fleet: 0.35, peers: 0.3 } as const;
 
+/**
+ * Below this surprise (more than three in four uses meet a new value) new destinations are the
+ * identity's routine — a support agent e-mailing each new customer — and being new to the fleet
+ * too says proportionally less: every new customer is.
+ */
+const ROUTINE_SURPRISE = 0.25;
+
 /** "Nobody else uses it" means something only with a few other identities to compare with. */
 export const MIN_FLEET_PEERS = 3;
 
 export interface NoveltyScore {
   score: number;
+  /** 0..1: how unexpected any new value of this kind was for this identity. */
+  surprise: number;
   peerShare: number;
   sessionNovel: number;
   /** An established identity's destination none of (at least MIN_FLEET_PEERS) others has learned. */
@@ -121,9 +130,9 @@ export function scoreNovelty(
     W.impact * impactWeight(event.action) +
     W.session * Math.min(1, sessionNovel / 2) +
     (failed ? W.failed : 0) +
-    (fleetNew ? W.fleet : 0) -
+    (fleetNew ? W.fleet * Math.min(1, surprise / ROUTINE_SURPRISE) : 0) -
     W.peers * peerShare;
-  return { score: roundScore(clamp01(raw)), peerShare, sessionNovel, fleetNew };
+  return { score: roundScore(clamp01(raw)), surprise, peerShare, sessionNovel, fleetNew };
 }
 
 /** Human phrasing of a list: at most `max` values, then "and N more". */

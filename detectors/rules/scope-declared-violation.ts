@@ -13,7 +13,7 @@ const WHAT = {
 export function createDeclaredViolationDetector(): Detector {
   return {
     id: 'scope.declared_violation',
-    version: '1.0.0',
+    version: '1.1.0',
     kind: 'policy',
     config: {},
     frameworks: ['OWASP-NHI:NHI5', 'OWASP-AGENTIC:T3', 'NIST-CSF:PR.AA-05'],

@@ -7,7 +7,7 @@ export function createNewEgressDetector(overrides: NoveltyOverrides = {}): Detec
   return createFirstSeenDetector(
     {
       id: 'scope.new_egress',
-      version: '1.0.0',
+      version: '1.1.0',
       frameworks: ['OWASP-NHI:NHI5', 'OWASP-AGENTIC:T2', 'NIST-CSF:DE.CM-01'],
       term: ({ event }) => (event.target_domain ? { kind: 'domain', value: event.target_domain } : null),
       surprise: ({ profile }) => 1 - profile.noveltyRate('domain'),

@@ -33,7 +33,7 @@ export function createNewResourceDetector(overrides: NoveltyOverrides = {}): Det
   return createFirstSeenDetector(
     {
       id: 'scope.new_resource',
-      version: '1.0.0',
+      version: '1.1.0',
       frameworks: ['OWASP-NHI:NHI5', 'OWASP-AGENTIC:T3', 'NIST-CSF:DE.CM-09'],
       term: ({ event }) =>
         event.resource_id

@@ -7,7 +7,7 @@ export function createNewToolDetector(overrides: NoveltyOverrides = {}): Detecto
   return createFirstSeenDetector(
     {
       id: 'scope.new_tool',
-      version: '1.0.0',
+      version: '1.1.0',
       frameworks: ['OWASP-NHI:NHI5', 'OWASP-AGENTIC:T2', 'NIST-CSF:DE.CM-09'],
       term: ({ event }) => ({ kind: 'tool', value: event.tool }),
       surprise: ({ profile }) => 1 - profile.noveltyRate('tool'),

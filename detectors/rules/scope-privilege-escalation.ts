@@ -18,7 +18,7 @@ export function createPrivilegeEscalationDetector(overrides: NoveltyOverrides = 
   const config = noveltyConfig(overrides);
   return {
     id: 'scope.privilege_escalation',
-    version: '1.0.0',
+    version: '1.1.0',
     kind: 'behavioural',
     config,
     frameworks: ['OWASP-NHI:NHI5', 'OWASP-AGENTIC:T3', 'NIST-CSF:PR.AA-05'],

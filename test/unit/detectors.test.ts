@@ -622,6 +622,35 @@ describe('engine', () => {
     expect(touched[0]?.count).toBe(4);
   });
 
+  it('an allow outranks older findings on the value, and live triage moves the peer view', () => {
+    const engine = new DetectionEngine(options());
+    const [finding] = recipientFindings(engine, payments());
+    const value = { kind: 'resource', value: 'recipient:US133000000121212121212' } as const;
+    expect(engine.peers.share(value, 'p1', false)).toBe(0);
+    engine.applyOverride({ identity_id: 'payer', ...value, effect: 'allow' }, true);
+    expect(engine.peers.share(value, 'p1', false)).toBe(0.25);
+    engine.applyOverride({ identity_id: 'payer', ...value, effect: 'exclude' }, true);
+    expect(engine.peers.share(value, 'p1', false)).toBe(0);
+    // A fresh engine: findings first, then the latest decision, then the history.
+    const fresh = new DetectionEngine(options());
+    if (finding) fresh.loadFindings([finding, { ...finding, finding_id: 'f-older', status: 'open' }]);
+    fresh.applyOverride({ identity_id: 'payer', ...value, effect: 'allow' });
+    fresh.seed([
+      { identity_id: 'payer', ...value, first_ts: T0, last_ts: T0, count: 3 },
+      { identity_id: 'payer', kind: 'tool', value: 'send_money', first_ts: T0, last_ts: T0, count: 90 },
+    ]);
+    seq = 900;
+    const again = ev({
+      identity_id: 'payer',
+      tool: 'send_money',
+      action: 'tool.call',
+      resource_type: 'recipient',
+      resource_id: 'US133000000121212121212',
+      ts: T0 + 4 * DAY_MS,
+    });
+    expect(fresh.process(again).filter((f) => f.detector === 'scope.new_resource')).toEqual([]);
+  });
+
   it('never learns a value excluded by triage', () => {
     const engine = new DetectionEngine(options({ promoteAfterSessions: 1 }));
     engine.exclude('release-bot', { kind: 'resource', value: 'repo:evil/repo' });

@@ -151,6 +151,10 @@ describe('declared scope', () => {
       pattern_list: ['deploy on argo_application:*-prod'],
       value: 'deploy github.x on argo_application:api-prod',
     });
+    // An action that does not name its resource cannot show it is exempt.
+    expect(
+      checkDeclaredScope(prodOnly, { ...deploy, resource_type: '', resource_id: '' }).map((v) => v.kind),
+    ).toEqual(['approval']);
   });
   it('an empty list does not constrain', () => {
     expect(
