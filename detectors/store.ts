@@ -81,6 +81,14 @@ export interface Override {
   effect: 'allow' | 'exclude';
 }
 
+/**
+ * Row versions of `findings` are time-based (µs since the epoch, ~1.8e15 today). Triage writes
+ * sit this far above, so a detection write that read a finding just before an analyst changed it
+ * can never replace the analyst's row; detection then continues from the stored version + 1,
+ * carrying the status and note it read. Kept below 2^53 so versions stay exact in JavaScript.
+ */
+export const TRIAGE_VERSION_BIAS = 4e15;
+
 type OverrideRow = Omit<Override, 'kind' | 'effect'> & { kind: string; effect: string };
 
 function toOverrides(rows: readonly OverrideRow[]): Override[] {
@@ -103,7 +111,7 @@ export class DetectionStore {
     return `${this.database}.${name}`;
   }
 
-  private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
+  protected async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
     const result = await this.client.query({
       query,
       query_params: params,
@@ -259,41 +267,56 @@ export class DetectionStore {
 
   /** Writes findings as new row versions (the latest version wins under FINAL). */
   async saveFindings(findings: readonly Finding[], note = ''): Promise<void> {
-    await this.writeFindings(findings.map((finding) => ({ finding, note })));
+    const now = Date.now();
+    await this.writeFindings(
+      now,
+      findings.map((finding) => ({ finding, note, version: this.nextVersion(now) })),
+    );
   }
 
   /**
    * Detection output. A repeat rewrites a finding that triage may have changed since the
    * engine loaded it: the stored status and note win (and the engine's copy learns the status),
-   * so detection never reopens a finding or drops an analyst's note.
+   * so detection never reopens a finding or drops an analyst's note. A triage that lands
+   * between this read and the write still wins: see `TRIAGE_VERSION_BIAS`.
    */
   async saveDetected(findings: readonly Finding[]): Promise<void> {
     if (findings.length === 0) return;
-    const stored = await this.rows<{ finding_id: string; status: string; note: string }>(
-      `SELECT finding_id, status, note FROM ${this.table('findings')} FINAL WHERE finding_id IN {ids:Array(String)}`,
+    const stored = await this.rows<{ finding_id: string; status: string; note: string; version: number }>(
+      `SELECT finding_id, status, note, toFloat64(version) AS version
+       FROM ${this.table('findings')} FINAL WHERE finding_id IN {ids:Array(String)}`,
       { ids: findings.map((f) => f.finding_id) },
     );
     const byId = new Map(stored.map((r) => [r.finding_id, r]));
+    const now = Date.now();
     await this.writeFindings(
+      now,
       findings.map((finding) => {
         const current = byId.get(finding.finding_id);
         const status = FINDING_STATUSES.find((s) => s === current?.status);
         if (status) finding.status = status;
-        return { finding, note: current?.note ?? '' };
+        const version = this.nextVersion(now);
+        return {
+          finding,
+          note: current?.note ?? '',
+          version: current ? Math.max(version, current.version + 1) : version,
+        };
       }),
     );
   }
 
-  private async writeFindings(rows: readonly { finding: Finding; note: string }[]): Promise<void> {
-    const now = Date.now();
+  private async writeFindings(
+    now: number,
+    rows: readonly { finding: Finding; note: string; version: number }[],
+  ): Promise<void> {
     await this.insert(
       'findings',
-      rows.map(({ finding, note }) => ({
+      rows.map(({ finding, note, version }) => ({
         ...finding,
         baseline: JSON.stringify(finding.baseline),
         note,
         updated_at: now,
-        version: this.nextVersion(now),
+        version,
       })),
     );
   }
@@ -321,7 +344,7 @@ export class DetectionStore {
     };
   }
 
-  /** Strictly increasing per process, and above any earlier process's versions (time-based). */
+  /** Strictly increasing per process, and above any earlier process's versions (time-based: µs). */
   private nextVersion(now: number): number {
     this.version = Math.max(this.version + 1, now * 1000);
     return this.version;
@@ -369,7 +392,10 @@ export class DetectionStore {
     const current = await this.finding(id);
     if (!current) return undefined;
     const updated: Finding = { ...current, status };
-    await this.saveFindings([updated], note);
+    const now = Date.now();
+    await this.writeFindings(now, [
+      { finding: updated, note, version: this.nextVersion(now) + TRIAGE_VERSION_BIAS },
+    ]);
     if (current.term_kind && isTermKind(current.term_kind)) {
       const effect =
         status === 'false_positive' || status === 'suppressed'

@@ -291,6 +291,38 @@ describe('detection', () => {
     expect(await note.json()).toEqual([{ note: 'investigating' }]);
   });
 
+  it('a triage landing between detection reading a finding and writing its repeat still wins', async () => {
+    const ch = scheduledCh();
+    /** Runs `between` right after saveDetected has read the stored statuses: the race, made certain. */
+    class RacingStore extends DetectionStore {
+      between: (() => Promise<void>) | undefined;
+      protected override async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
+        const result = await super.rows<T>(query, params);
+        const hook = query.includes('AS version') ? this.between : undefined;
+        this.between = undefined;
+        if (hook) await hook();
+        return result;
+      }
+    }
+    const detection = new RacingStore(ch.client, ch.database);
+    const api = new DetectionStore(ch.client, ch.database);
+    const [template] = await api.findings({ detector: 'scope.new_egress' }, 1);
+    expect(template).toBeDefined();
+    if (!template) return;
+    const finding: Finding = { ...template, finding_id: 'f-race', status: 'open', count: 1 };
+    await detection.saveDetected([finding]);
+    detection.between = async () => {
+      await api.triage('f-race', 'acknowledged', 'mine');
+    };
+    await detection.saveDetected([{ ...finding, count: 2 }]);
+    expect((await api.finding('f-race'))?.status).toBe('acknowledged');
+    // The next repeat continues from the analyst's row, with the engine's count.
+    await detection.saveDetected([{ ...finding, count: 3 }]);
+    const after = await api.finding('f-race');
+    expect(after?.status).toBe('acknowledged');
+    expect(after?.count).toBe(3);
+  });
+
   it('the peer view in ClickHouse leaves out values held for triage, as the engine does', async () => {
     const ch = scheduledCh();
     const store = new DetectionStore(ch.client, ch.database);
