@@ -69,8 +69,8 @@ export class DetectionEngine {
   }
 
   /**
-   * Adds history from the baseline aggregates (before any event is processed for it). Load
-   * triage overrides and live findings first: values they hold out of the baseline (confirmed
+   * Adds history from the baseline aggregates (before any event is processed for it). Call it
+   * after `loadFindings` and `applyOverride`: values they hold out of the baseline (confirmed
    * incidents, destinations under review) are skipped here too.
    * `countPeers`: also count these identities in the peer view (when it was not loaded whole).
    */
@@ -163,8 +163,9 @@ export class DetectionEngine {
   /**
    * Whether a term stays out of the baseline for this event. A withheld value that keeps
    * coming back in `promoteAfterSessions` different sessions is part of the work now: it is
-   * learned (the open finding still cites its first sightings for triage). Destinations and
-   * confirmed incidents stay out until triage says otherwise.
+   * learned (the open finding still cites its first sightings for triage). Held values (an
+   * established identity's new destinations) and confirmed incidents stay out until triage
+   * says otherwise.
    */
   private isWithheld(event: DetectorEvent, term: Term): boolean {
     const withheld = this.withheld.get(event.identity_id)?.get(termKey(term));
