@@ -543,6 +543,17 @@ describe('engine', () => {
       );
     return events;
   };
+  /** `payer` paying the recipient again days later (after an engine restart, say). */
+  const payAgain = (): DetectorEvent =>
+    ev({
+      event_id: 'e-pay-again',
+      identity_id: 'payer',
+      tool: 'send_money',
+      action: 'tool.call',
+      resource_type: 'recipient',
+      resource_id: 'US133000000121212121212',
+      ts: T0 + 4 * DAY_MS,
+    });
   const recipientFindings = (engine: DetectionEngine, events: DetectorEvent[]): Finding[] => {
     const out = new Map<string, Finding>();
     for (const e of events)
@@ -608,16 +619,7 @@ describe('engine', () => {
         count: 90,
       })),
     ]);
-    seq = 500;
-    const again = ev({
-      identity_id: 'payer',
-      tool: 'send_money',
-      action: 'tool.call',
-      resource_type: 'recipient',
-      resource_id: 'US133000000121212121212',
-      ts: T0 + 4 * DAY_MS,
-    });
-    const touched = restarted.process(again).filter((f) => f.detector === 'scope.new_resource');
+    const touched = restarted.process(payAgain()).filter((f) => f.detector === 'scope.new_resource');
     expect(touched.map((f) => f.finding_id)).toEqual([finding?.finding_id]);
     expect(touched[0]?.count).toBe(4);
   });
@@ -639,16 +641,7 @@ describe('engine', () => {
       { identity_id: 'payer', ...value, first_ts: T0, last_ts: T0, count: 3 },
       { identity_id: 'payer', kind: 'tool', value: 'send_money', first_ts: T0, last_ts: T0, count: 90 },
     ]);
-    seq = 900;
-    const again = ev({
-      identity_id: 'payer',
-      tool: 'send_money',
-      action: 'tool.call',
-      resource_type: 'recipient',
-      resource_id: 'US133000000121212121212',
-      ts: T0 + 4 * DAY_MS,
-    });
-    expect(fresh.process(again).filter((f) => f.detector === 'scope.new_resource')).toEqual([]);
+    expect(fresh.process(payAgain()).filter((f) => f.detector === 'scope.new_resource')).toEqual([]);
   });
 
   it('never learns a value excluded by triage', () => {
