@@ -23,7 +23,8 @@ import { prepareSchema } from '../sql/setup.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import { DetectionStore } from '../detectors/store.js';
 import { DetectingRowSink } from '../detectors/streaming-sink.js';
-import { startScheduledDetection, syncRegistry } from './detect-commands.js';
+import { seedDemoHistory } from '../demo/history.js';
+import { startScheduledDetection, syncRegistry, WATERMARK } from './detect-commands.js';
 import { IdentityStore } from '../detectors/registry-store.js';
 import type { Flags } from './scopewatch.js';
 
@@ -94,17 +95,22 @@ async function startApi(config: Config, ch: ClickHouse, logger: Logger, registry
   return app;
 }
 
-/** Storage + consumer: the ingest half shared by `run` and `ingest`. */
-async function startIngest(config: Config, brokers: string[], logger: Logger, registry: MetricsRegistry) {
+/** The consumer (with streaming detection): the ingest half shared by `run` and `ingest`. */
+async function startIngest(
+  config: Config,
+  ch: ClickHouse,
+  brokers: string[],
+  logger: Logger,
+  registry: MetricsRegistry,
+) {
   const metrics = ingestMetrics(registry);
-  const ch = await openStorage(config, logger);
   const kafka = createKafka(config, brokers, logger);
   const rowSink = new ClickHouseRowSink(ch.client, ch.database);
   const sink = config.detect.streaming
     ? new DetectingRowSink(rowSink, await streamingRunner(config, ch, logger), logger)
     : rowSink;
   const consumer = await startIngestConsumer({ config, kafka, sink, logger, metrics });
-  return { ch, kafka, consumer, metrics };
+  return { kafka, consumer, metrics };
 }
 
 async function streamingRunner(config: Config, ch: ClickHouse, logger: Logger): Promise<DetectionRunner> {
@@ -145,7 +151,14 @@ export async function runAll(config: Config, flags: Flags): Promise<void> {
   const logger = createLogger(config.logLevel);
   const registry = new MetricsRegistry();
   const { brokers, local } = await kafkaBrokers(config, logger);
-  const { ch, kafka, consumer, metrics } = await startIngest(config, brokers, logger, registry);
+  const ch = await openStorage(config, logger);
+  // Before anything judges: the demo agents' past, so live traffic is judged against habits.
+  if (flags.demo)
+    await seedDemoHistory(config, ch, logger, {
+      seed: positiveIntFlag(flags.seed, 'seed', 7) + 1,
+      watermark: WATERMARK,
+    });
+  const { kafka, consumer, metrics } = await startIngest(config, ch, brokers, logger, registry);
   const app = await startApi(config, ch, logger, registry);
   const scheduler = await startScheduledDetection(config, ch, logger.child({ component: 'detect' }));
 
@@ -200,7 +213,8 @@ async function startDemo(kafka: Kafka, config: Config, flags: Flags, logger: Log
 
 export async function runIngest(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const { ch, consumer } = await startIngest(config, requireBrokers(config), logger, new MetricsRegistry());
+  const ch = await openStorage(config, logger);
+  const { consumer } = await startIngest(config, ch, requireBrokers(config), logger, new MetricsRegistry());
   const shutdown = onShutdown(async (signal) => {
     logger.info('shutting down', { signal });
     await consumer.stop();

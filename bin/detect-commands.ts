@@ -56,7 +56,8 @@ export async function syncRegistry(
   return new Map([...all].filter(([, record]) => record.registered));
 }
 
-const WATERMARK = 'scheduled';
+/** detector_state name of the scheduled path's watermark (events ingested up to it are judged). */
+export const WATERMARK = 'scheduled';
 /** Events younger than this are left to the next run: inserts still in flight must land first. */
 const SETTLE_MS = 5_000;
 

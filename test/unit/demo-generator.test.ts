@@ -13,6 +13,7 @@ import {
   REVOKED_DEMO_IDENTITY,
   type DemoEvent,
 } from '../../demo/generator.js';
+import { DEMO_HISTORY_DAYS, demoHistoryEvents } from '../../demo/history.js';
 import { produceDemo } from '../../demo/produce.js';
 import { ActionEventSchema, type ActionEventInput } from '../../ingest/schema.js';
 
@@ -451,5 +452,23 @@ describe('produceDemo', () => {
     });
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(result.sent).toBe(1);
+  });
+});
+
+describe('demo history', () => {
+  it('is incident-free, in time order, and ends where live traffic begins', () => {
+    const end = Date.UTC(2026, 10, 20, 12);
+    const events = demoHistoryEvents(3, end);
+    const ts = events.map(({ event }) => (typeof event.ts === 'number' ? event.ts : Date.parse(event.ts)));
+    expect(events.every((e) => e.incident === undefined)).toBe(true);
+    expect(ts.every((t, i) => i === 0 || t >= (ts[i - 1] ?? 0))).toBe(true);
+    expect(Math.min(...ts)).toBeGreaterThanOrEqual(end - DEMO_HISTORY_DAYS * 86_400_000);
+    expect(Math.max(...ts)).toBeLessThan(end - DEMO_RAMP_UP_LEAD_MS);
+    // Every agent with habits has a past; the revoked one stays silent.
+    const actors = new Set(events.map((e) => e.key));
+    for (const id of ['release-bot', 'support-agent', 'data-pipeline', 'coding-agent'])
+      expect(actors.has(id)).toBe(true);
+    expect(actors.has(REVOKED_DEMO_IDENTITY)).toBe(false);
+    expect(events.every((e) => ActionEventSchema.safeParse(e.event).success)).toBe(true);
   });
 });
