@@ -183,6 +183,7 @@ export const ConfigSchema = z.object({
                 .max(100)
                 .optional(),
               dormantDays: z.number().positive().optional(),
+              housekeeping: z.boolean().optional(),
             })
             .strict(),
         ),

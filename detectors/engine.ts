@@ -3,6 +3,7 @@ import { FindingBook, WITHHELD_STATUSES, type Finding, type FindingBookOptions }
 import { PeerIndex } from './peers.js';
 import { DAY_MS, IdentityProfile, type BaselineTermRow } from './profile.js';
 import type { IdentityRecord } from './registry.js';
+import { DEFAULT_NOVELTY } from './rules/novelty.js';
 import { SessionNovelty } from './session.js';
 import { termsOf, type Term, type TermKind } from './terms.js';
 import { HELD_FACT, type Detector, type DetectorContext } from './types.js';
@@ -25,6 +26,12 @@ export interface EngineOptions extends FindingBookOptions {
    * for triage (an established identity's new destinations) are never promoted this way.
    */
   promoteAfterSessions: number;
+  /**
+   * First-seen things count toward a session's co-novelty only once the identity has this many
+   * events of history: before that it has no baseline for anything to be new against, and a
+   * first session (a console page load, a new role's first run) is all "new".
+   */
+  sessionNoveltyAfterEvents: number;
   /** Sessions idle this long are forgotten (bounded memory on endless streams). */
   sessionIdleMs: number;
   /** Clock for `created_at`; offline runs pass the event time so output is reproducible. */
@@ -36,6 +43,7 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'detectors' | 'registry
   maxCitedEvents: 50,
   noveltyWindowMs: 30 * DAY_MS,
   sessionIdleMs: DAY_MS,
+  sessionNoveltyAfterEvents: DEFAULT_NOVELTY.warmupEvents,
   promoteAfterSessions: 1,
 };
 
@@ -238,9 +246,10 @@ export class DetectionEngine {
   }
 
   private learn(event: DetectorEvent, profile: IdentityProfile, session: SessionNovelty): void {
-    for (const term of termsOf(event))
-      if (SESSION_TERM_KINDS.has(term.kind) && !this.recent(profile, term, event.ts))
-        session.add(term, event.ts);
+    if (profile.events >= this.options.sessionNoveltyAfterEvents)
+      for (const term of termsOf(event))
+        if (SESSION_TERM_KINDS.has(term.kind) && !this.recent(profile, term, event.ts))
+          session.add(term, event.ts);
     session.lastTs = Math.max(session.lastTs, event.ts);
     // Peers count what an identity has learned: a value held under review is not yet evidence
     // that it is normal anywhere.

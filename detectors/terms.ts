@@ -1,3 +1,4 @@
+import type { ActionClass } from '../ingest/schema.js';
 import type { DetectorEvent } from './event.js';
 
 /**
@@ -10,6 +11,7 @@ export const TERM_KINDS = [
   'resource',
   'resource_prefix',
   'tool_resource',
+  'resource_changed',
   'domain',
   'action',
   'credential',
@@ -94,6 +96,20 @@ export function toolOfToolResource(value: string): string {
   return cut < 0 ? value : value.slice(0, cut);
 }
 
+/**
+ * Action classes that change what they act on. A resource an identity created, wrote or
+ * reconfigured is its own (`resource_changed`): removing it later is cleaning up, not reaching
+ * into someone else's territory.
+ */
+export const CHANGING_ACTIONS: ReadonlySet<ActionClass> = new Set([
+  'data.write',
+  'data.delete',
+  'identity.change',
+  'deploy',
+  'code.commit',
+  'code.push',
+]);
+
 export function termsOf(event: DetectorEvent): Term[] {
   const terms: Term[] = [
     { kind: 'tool', value: event.tool },
@@ -103,6 +119,7 @@ export function termsOf(event: DetectorEvent): Term[] {
     const resource = resourceKey(event.resource_type, event.resource_id);
     terms.push({ kind: 'resource', value: resource });
     terms.push({ kind: 'tool_resource', value: toolResourceKey(event.tool, resource) });
+    if (CHANGING_ACTIONS.has(event.action)) terms.push({ kind: 'resource_changed', value: resource });
     const prefix = resourcePrefix(event.resource_id);
     if (prefix) terms.push({ kind: 'resource_prefix', value: resourceKey(event.resource_type, prefix) });
   }

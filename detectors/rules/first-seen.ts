@@ -9,6 +9,7 @@ import {
 import {
   destinationTypesOf,
   established,
+  isHousekeeping,
   noveltyConfig,
   percent,
   scoreNovelty,
@@ -80,6 +81,7 @@ export function createFirstSeenDetector(spec: FirstSeenSpec, overrides: NoveltyO
       if (!term) return null;
       const window = windowMs(config);
       if (ctx.profile.recall(term, ctx.event.ts, window) || !warmedUp(ctx, config)) return null;
+      if (isHousekeeping(ctx, config)) return null;
       const destination = isDestination(term, destinations);
       const score = scoreNovelty(ctx, term, spec.surprise(ctx, term, window), config, destination);
       if (score.score < config.minScore) return null;

@@ -1,3 +1,4 @@
+import { ownResourceRemoved } from '../housekeeping.js';
 import { impactWeight } from '../impact.js';
 import { DAY_MS } from '../profile.js';
 import { DESTINATION_RESOURCE_TYPES, type Term } from '../terms.js';
@@ -31,6 +32,11 @@ export type NoveltyConfig = {
    * every finding). Egress domains always are destinations.
    */
   destinationTypes: string;
+  /**
+   * Removing a resource the identity itself changed inside the window (tearing down what it
+   * built) is housekeeping: not reported as a new tool or an escalation.
+   */
+  housekeeping: boolean;
 };
 
 /** Per-detector settings as configured: the destination types come as a list. */
@@ -45,6 +51,7 @@ export const DEFAULT_NOVELTY: NoveltyConfig = {
   minScore: 0.35,
   establishedDays: 1,
   destinationTypes: [...DESTINATION_RESOURCE_TYPES].sort().join(','),
+  housekeeping: true,
 };
 
 /** Defaults with overrides applied; absent overrides keep the default. */
@@ -58,6 +65,7 @@ export function noveltyConfig(overrides: NoveltyOverrides = {}): NoveltyConfig {
     destinationTypes: overrides.destinationTypes
       ? [...new Set(overrides.destinationTypes)].sort().join(',')
       : DEFAULT_NOVELTY.destinationTypes,
+    housekeeping: overrides.housekeeping ?? DEFAULT_NOVELTY.housekeeping,
   };
 }
 
@@ -73,6 +81,11 @@ export function windowMs(config: NoveltyConfig): number {
 export function warmedUp(ctx: DetectorContext, config: NoveltyConfig): boolean {
   const { profile, event } = ctx;
   return profile.events >= config.warmupEvents && profile.historyDays(event.ts) >= config.warmupDays;
+}
+
+/** Whether the event tears down the identity's own work and the detector treats that as housekeeping. */
+export function isHousekeeping(ctx: DetectorContext, config: NoveltyConfig): boolean {
+  return config.housekeeping && ownResourceRemoved(ctx.event, ctx.profile, windowMs(config)) !== undefined;
 }
 
 /** Whether the identity has history enough for a new destination to mean a change in its work. */

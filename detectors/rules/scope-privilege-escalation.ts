@@ -7,7 +7,14 @@ import {
   type DetectorContext,
   type Observation,
 } from '../types.js';
-import { listValues, warmedUp, windowMs, noveltyConfig, type NoveltyOverrides } from './novelty.js';
+import {
+  isHousekeeping,
+  listValues,
+  warmedUp,
+  windowMs,
+  noveltyConfig,
+  type NoveltyOverrides,
+} from './novelty.js';
 
 /**
  * `scope.privilege_escalation`: an action class higher on the impact ladder (read → write →
@@ -33,7 +40,7 @@ export function createPrivilegeEscalationDetector(overrides: NoveltyOverrides = 
       const previous = Math.max(0, ...known.map((a) => impactRank(impactOf(a))));
       const rank = impactRank(level);
       // Starting to read is not an escalation of privilege; writing, deleting and administering are.
-      if (rank <= previous || rank < impactRank('write')) return null;
+      if (rank <= previous || rank < impactRank('write') || isHousekeeping(ctx, config)) return null;
       const score = roundScore(0.45 + 0.15 * (rank - previous) + (event.outcome === 'success' ? 0.05 : 0));
       if (score < config.minScore) return null;
       const previousLevel = IMPACT_LEVELS[previous] ?? 'none';

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ClickHouse } from '../../sql/client.js';
+import { loadMigrations, migrate, renderStatement } from '../../sql/migrate.js';
 import { prepareSchema } from '../../sql/setup.js';
 import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
@@ -192,6 +193,66 @@ describe('detection', () => {
       })
     ).json<{ identity_id: string; kind: string; value: string }>();
     expect(new Set(stored.map((r) => `${r.identity_id}|${r.kind}|${r.value}`))).toEqual(expected);
+  });
+
+  it('an existing database learns which resources each identity changed when it is upgraded', async () => {
+    const ch = scheduledCh();
+    const all = loadMigrations();
+    await migrate(
+      ch.client,
+      'upgraded',
+      silentLogger,
+      all.filter((m) => m.version < 6),
+    );
+    const settings = { insert_deduplication_token: '' };
+    await ch.client.command({
+      query: `INSERT INTO upgraded.actions SELECT * FROM ${ch.database}.actions`,
+      clickhouse_settings: settings,
+    });
+    const changedTerms = async (): Promise<{ terms: Set<string>; events: number }> => {
+      const rows = await (
+        await ch.client.query({
+          query: `SELECT identity_id, value, toFloat64(sum(events)) AS n FROM upgraded.baseline_terms
+                  WHERE kind = 'resource_changed' GROUP BY identity_id, value`,
+          format: 'JSONEachRow',
+          clickhouse_settings: settings,
+        })
+      ).json<{ identity_id: string; value: string; n: number }>();
+      return {
+        terms: new Set(rows.map((r) => `${r.identity_id}|${r.value}`)),
+        events: rows.reduce((sum, r) => sum + r.n, 0),
+      };
+    };
+    expect((await changedTerms()).terms.size).toBe(0);
+
+    expect((await migrate(ch.client, 'upgraded', silentLogger, all)).applied).toEqual([6]);
+    const events = await (
+      await ch.client.query({
+        query: `SELECT event_id, toFloat64(toUnixTimestamp64Milli(ts)) AS ts, identity_id, identity_type, identity_credential,
+                  session, action, tool, resource_type, resource_id, target_domain, outcome, approval_id, source_ip, source_user_agent
+                FROM upgraded.actions FINAL`,
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+      })
+    ).json<DetectorEvent>();
+    const expected = events.flatMap((e) =>
+      termsOf(e)
+        .filter((t) => t.kind === 'resource_changed')
+        .map((t) => `${e.identity_id}|${t.value}`),
+    );
+    const upgraded = await changedTerms();
+    expect(expected.length).toBeGreaterThan(100);
+    expect(upgraded.terms).toEqual(new Set(expected));
+    expect(upgraded.events).toBe(expected.length);
+
+    // Applied again after an interruption, the backfill adds nothing twice.
+    const migration = all.find((m) => m.version === 6);
+    for (const statement of migration?.statements ?? [])
+      await ch.client.command({
+        query: renderStatement(statement, 'upgraded'),
+        clickhouse_settings: settings,
+      });
+    expect(await changedTerms()).toEqual(upgraded);
   });
 
   it('records the registry and the identities seen only in events', async () => {

@@ -50,6 +50,14 @@ describe('configuration', () => {
     expect(() =>
       loadConfig({ SCOPEWATCH_DETECTORS: '{"scope.new_resource":{"destinationTypes":["a,b"]}}' }),
     ).toThrow(/SCOPEWATCH_DETECTORS/);
+    expect(
+      loadConfig({ SCOPEWATCH_DETECTORS: '{"scope.new_tool":{"housekeeping":false}}' }).detect.detectors[
+        'scope.new_tool'
+      ],
+    ).toEqual({ housekeeping: false });
+    expect(() => loadConfig({ SCOPEWATCH_DETECTORS: '{"scope.new_tool":{"housekeeping":"no"}}' })).toThrow(
+      /SCOPEWATCH_DETECTORS/,
+    );
   });
 
   it('reads per-topic source formats and rejects unknown formats and the DLQ topic before connecting', () => {

@@ -18,6 +18,7 @@ import { createNewResourceDetector } from '../../detectors/rules/scope-new-resou
 import { createNewToolDetector } from '../../detectors/rules/scope-new-tool.js';
 import { createPrivilegeEscalationDetector } from '../../detectors/rules/scope-privilege-escalation.js';
 import { SessionNovelty } from '../../detectors/session.js';
+import { isRemoval, operationOf, ownResourceRemoved } from '../../detectors/housekeeping.js';
 import { isDestination, resourcePrefix, resourceTypeOf, termsOf } from '../../detectors/terms.js';
 import type { Detector, DetectorContext, Observation } from '../../detectors/types.js';
 
@@ -114,6 +115,123 @@ describe('terms', () => {
       'tool',
       'action',
     ]);
+  });
+
+  it('remembers the resources an identity changed, not those it only read', () => {
+    const kinds = (e: DetectorEvent): string[] => termsOf(e).map((t) => t.kind);
+    expect(
+      termsOf(ev({ action: 'identity.change', resource_type: 'iam_role', resource_id: 'ci' })),
+    ).toContainEqual({
+      kind: 'resource_changed',
+      value: 'iam_role:ci',
+    });
+    expect(kinds(ev({ action: 'data.read' }))).not.toContain('resource_changed');
+    expect(kinds(ev({ action: 'secret.read' }))).not.toContain('resource_changed');
+    expect(kinds(ev({ action: 'data.write', resource_id: '' }))).not.toContain('resource_changed');
+  });
+});
+
+describe('housekeeping', () => {
+  it('reads the operation out of tool names of every shape', () => {
+    expect(operationOf('iam.amazonaws.com:DeleteRole')).toBe('DeleteRole');
+    expect(operationOf('github.repo.destroy')).toBe('destroy');
+    expect(operationOf('mcp/filesystem/delete_file')).toBe('delete_file');
+    expect(operationOf('delete_file')).toBe('delete_file');
+  });
+
+  it.each([
+    ['data.delete', 'files.trash', true],
+    ['identity.change', 'iam.amazonaws.com:DetachRolePolicy', true],
+    ['data.write', 'ec2.amazonaws.com:DisassociateRouteTable', true],
+    ['identity.change', 'iam.amazonaws.com:CreateRole', false],
+    ['data.read', 'iam.amazonaws.com:DeleteRole', false],
+    ['deploy', 'argo.remove_app', true],
+    ['api.call', 'delete_file', false],
+  ] as const)('%s %s is a removal: %s', (action, tool, removal) => {
+    expect(isRemoval({ action, tool })).toBe(removal);
+  });
+
+  const built = (): IdentityProfile => {
+    const profile = history(60);
+    profile.observe(
+      ev({
+        tool: 'iam.create_role',
+        action: 'identity.change',
+        resource_type: 'iam_role',
+        resource_id: 'ci-runner',
+      }),
+    );
+    profile.observe(
+      ev({ tool: 'iam.get_role', action: 'data.read', resource_type: 'iam_role', resource_id: 'admin' }),
+    );
+    return profile;
+  };
+  const removal = (resource: string): DetectorEvent =>
+    ev({
+      tool: 'iam.delete_role',
+      action: 'identity.change',
+      resource_type: 'iam_role',
+      resource_id: resource,
+    });
+  const window = 30 * DAY_MS;
+
+  it('recognises removing what the identity itself changed, not what it only looked at', () => {
+    const profile = built();
+    expect(ownResourceRemoved(removal('ci-runner'), profile, window)?.count).toBe(1);
+    expect(ownResourceRemoved(removal('admin'), profile, window)).toBeUndefined();
+    expect(ownResourceRemoved(removal('never-seen'), profile, window)).toBeUndefined();
+  });
+
+  it('forgets ownership outside the window, and for a resource held out of the baseline', () => {
+    const profile = built();
+    const late = { ...removal('ci-runner'), ts: T0 + 40 * DAY_MS };
+    expect(ownResourceRemoved(late, profile, window)).toBeUndefined();
+    const held = history(60);
+    held.observe(
+      ev({
+        tool: 'hooks.create',
+        action: 'data.write',
+        resource_type: 'webhook',
+        resource_id: 'https://x.example',
+      }),
+      (t) => t.kind === 'resource',
+    );
+    const undo = ev({
+      tool: 'hooks.delete',
+      action: 'data.delete',
+      resource_type: 'webhook',
+      resource_id: 'https://x.example',
+    });
+    expect(ownResourceRemoved(undo, held, window)).toBeUndefined();
+  });
+
+  it('keeps scope.new_tool and scope.privilege_escalation quiet about cleaning up, unless configured not to', () => {
+    const profile = built();
+    const teardown = ev({
+      tool: 'iam.delete_role',
+      action: 'data.delete',
+      resource_type: 'iam_role',
+      resource_id: 'ci-runner',
+    });
+    expect(createNewToolDetector().evaluate(context(teardown, profile))).toBeNull();
+    const foreign = { ...teardown, resource_id: 'admin' };
+    expect(createNewToolDetector().evaluate(context(foreign, profile))).not.toBeNull();
+    // Deleting for the first time is an escalation, except when it is the identity's own file.
+    const files = history(60);
+    files.observe(
+      ev({ tool: 'files.write', action: 'data.write', resource_type: 'file', resource_id: 'out.csv' }),
+    );
+    files.observe(
+      ev({ tool: 'files.read', action: 'data.read', resource_type: 'file', resource_id: 'payroll.csv' }),
+    );
+    const remove = (id: string): DetectorEvent =>
+      ev({ tool: 'files.delete', action: 'data.delete', resource_type: 'file', resource_id: id });
+    const escalation = createPrivilegeEscalationDetector();
+    expect(escalation.evaluate(context(remove('out.csv'), files))).toBeNull();
+    expect(escalation.evaluate(context(remove('payroll.csv'), files))?.subject).toBe('delete');
+    const strict = createNewToolDetector({ housekeeping: false });
+    expect(strict.config.housekeeping).toBe(false);
+    expect(strict.evaluate(context(teardown, profile))).not.toBeNull();
   });
 });
 
@@ -476,6 +594,43 @@ describe('engine', () => {
     events.push(ev({ session: 'x4', tool: 'git.push', resource_id: 'evil/repo', action: 'code.push' }));
     return events;
   };
+
+  it('counts co-novelty only once the identity has a baseline: a first session is all new', () => {
+    seq = 0;
+    // A new identity's first session: twenty tools, every one of them new, then two more.
+    const events = Array.from({ length: 20 }, (_, i) =>
+      ev({
+        identity_id: 'fresh-role',
+        session: 'first',
+        tool: `console.describe_${String(i)}`,
+        resource_id: '',
+        target_domain: '',
+      }),
+    );
+    for (const tool of ['iam.create_user', 'iam.attach_user_policy'])
+      events.push(
+        ev({
+          identity_id: 'fresh-role',
+          session: 'first',
+          tool,
+          action: 'identity.change',
+          resource_id: '',
+          target_domain: '',
+        }),
+      );
+    const detectors = createDetectors({ 'scope.new_tool': { minScore: 0 } });
+    const novel = run(events, { detectors })
+      .filter((f) => f.detector === 'scope.new_tool')
+      .map((f) => [f.subject, f.baseline.session_novel_before]);
+    expect(novel).toEqual([
+      ['iam.create_user', 0],
+      ['iam.attach_user_policy', 1],
+    ]);
+    const counted = run(events, { detectors, sessionNoveltyAfterEvents: 0 }).filter(
+      (f) => f.detector === 'scope.new_tool',
+    );
+    expect(counted.map((f) => f.baseline.session_novel_before)).toEqual([20, 21]);
+  });
 
   it('is deterministic: the same events give identical findings', () => {
     expect(JSON.stringify(run(stream()))).toBe(JSON.stringify(run(stream())));
