@@ -440,7 +440,10 @@ function spawnBroker(
   const fd = openSync(logFile, 'w');
   let child: ChildProcess;
   try {
-    child = spawn(java, args, { cwd, stdio: ['ignore', fd, fd] });
+    // Its own process group: a terminal's Ctrl-C reaches only this process, which stops the
+    // consumer (committing offsets) before it stops the broker, instead of the broker dying
+    // first and the final commit waiting on a broker that is gone.
+    child = spawn(java, args, { cwd, stdio: ['ignore', fd, fd], detached: true });
   } finally {
     closeSync(fd); // the child has its own copy
   }
