@@ -81,7 +81,9 @@ export function createFirstSeenDetector(spec: FirstSeenSpec, overrides: NoveltyO
       if (!term) return null;
       const window = windowMs(config);
       if (ctx.profile.recall(term, ctx.event.ts, window) || !warmedUp(ctx, config)) return null;
-      if (isHousekeeping(ctx, config)) return null;
+      // A new verb on the identity's own resource (tearing down what it built) is housekeeping;
+      // a new destination reached while doing it is still new.
+      if (term.kind === 'tool' && isHousekeeping(ctx, config)) return null;
       const destination = isDestination(term, destinations);
       const score = scoreNovelty(ctx, term, spec.surprise(ctx, term, window), config, destination);
       if (score.score < config.minScore) return null;

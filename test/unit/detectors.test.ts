@@ -229,6 +229,11 @@ describe('housekeeping', () => {
     const escalation = createPrivilegeEscalationDetector();
     expect(escalation.evaluate(context(remove('out.csv'), files))).toBeNull();
     expect(escalation.evaluate(context(remove('payroll.csv'), files))?.subject).toBe('delete');
+    // Reaching a new domain while cleaning up is still a new egress.
+    const egress = createNewEgressDetector().evaluate(
+      context({ ...teardown, target_domain: 'drop.example' }, profile),
+    );
+    expect(egress?.subject).toBe('drop.example');
     const strict = createNewToolDetector({ housekeeping: false });
     expect(strict.config.housekeeping).toBe(false);
     expect(strict.evaluate(context(teardown, profile))).not.toBeNull();
