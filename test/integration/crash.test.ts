@@ -7,7 +7,7 @@ import { packageRoot } from '../../common/paths.js';
 import { generateDemoEvents } from '../../demo/generator.js';
 import { ensureTopics } from '../../ingest/topics.js';
 import { openClickHouse } from '../../sql/client.js';
-import { allCommitted, offsetsOf, produceAll, testConfig, testKafka, waitFor } from './helpers.js';
+import { allCommitted, exited, offsetsOf, produceAll, testConfig, testKafka, waitFor } from './helpers.js';
 
 /**
  * Crash safety: the ingest process is SIGKILLed repeatedly while 100,000 events stream in,
@@ -18,15 +18,6 @@ import { allCommitted, offsetsOf, produceAll, testConfig, testKafka, waitFor } f
 const TOTAL = 100_000;
 const KILLS = 5;
 const cli = path.join(packageRoot(), 'dist', 'bin', 'scopewatch.js');
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    child.once('exit', (code) => {
-      resolve(code);
-    });
-  });
-}
 
 describe('crash safety', () => {
   it('loses and duplicates nothing across repeated SIGKILLs', async () => {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -140,5 +141,15 @@ export function startTestConsumer(
     sink: options.sink ?? new ClickHouseRowSink(ch.client, ch.database),
     logger: silentLogger,
     metrics: options.metrics ?? ingestMetrics(new MetricsRegistry()),
+  });
+}
+
+/** Exit code of a child process, once it has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
   });
 }

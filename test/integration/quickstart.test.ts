@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../common/paths.js';
-import { waitFor } from './helpers.js';
+import { exited, waitFor } from './helpers.js';
 
 /**
  * The README's first command, as a person runs it: `scopewatch run --demo` on embedded
@@ -26,15 +26,6 @@ function freePort(): Promise<number> {
       server.close(() => {
         resolve(port);
       });
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    child.once('exit', (code) => {
-      resolve(code);
     });
   });
 }
