@@ -69,24 +69,19 @@ async function generateHistory(ch: ClickHouse, start: number, span: number): Pro
 
 async function rebuildBaselines(ch: ClickHouse): Promise<number> {
   const db = ch.database;
-  // Every view feeding baseline_terms (the main terms, and resource_changed since 0006).
   const result = await ch.client.query({
-    query: `SELECT as_select FROM system.tables
-            WHERE database = {db:String} AND name IN ('baseline_terms_mv', 'baseline_changed_terms_mv')
-            ORDER BY name`,
+    query: `SELECT as_select FROM system.tables WHERE database = {db:String} AND name = 'baseline_terms_mv'`,
     query_params: { db },
     format: 'JSONEachRow',
     clickhouse_settings: SETTINGS,
   });
-  const views = await result.json<{ as_select: string }>();
-  if (views.length !== 2)
-    throw new Error(`expected the two views feeding baseline_terms, found ${String(views.length)}`);
+  const [view] = await result.json<{ as_select: string }>();
+  if (!view) throw new Error('baseline_terms_mv not found');
   await ch.client.command({ query: `TRUNCATE TABLE ${db}.baseline_terms`, clickhouse_settings: SETTINGS });
-  for (const view of views)
-    await ch.client.command({
-      query: `INSERT INTO ${db}.baseline_terms ${view.as_select}`,
-      clickhouse_settings: { ...SETTINGS, max_insert_threads: '2' },
-    });
+  await ch.client.command({
+    query: `INSERT INTO ${db}.baseline_terms ${view.as_select}`,
+    clickhouse_settings: { ...SETTINGS, max_insert_threads: '2' },
+  });
   const rows = await ch.client.query({
     query: `SELECT toFloat64(count()) AS n FROM ${db}.baseline_terms`,
     format: 'JSONEachRow',

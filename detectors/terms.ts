@@ -4,8 +4,7 @@ import type { DetectorEvent } from './event.js';
 /**
  * The things a baseline remembers per identity. Each event contributes at most one value per
  * kind; the same extraction feeds the in-memory profile and the ClickHouse materialized view
- * (`sql/migrations/0004_baselines.sql` and `0006_resource_changed_terms.sql` mirror these rules in
- * SQL, and a test keeps them equal).
+ * (`sql/migrations/0004_baselines.sql` mirrors these rules in SQL, and a test keeps them equal).
  */
 export const TERM_KINDS = [
   'tool',
