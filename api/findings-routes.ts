@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { FINDING_STATUSES, riskScore } from '../detectors/findings.js';
+import { riskScore } from '../detectors/findings.js';
+import { FINDING_STATUSES, SEVERITIES } from '../model/finding.js';
 import type { DetectionStore } from '../detectors/store.js';
-import { SEVERITIES } from '../detectors/types.js';
 import type { ClickHouse } from '../sql/client.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
 

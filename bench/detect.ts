@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../common/config.js';
 import { silentLogger } from '../common/logger.js';
-import type { DetectorEvent } from '../detectors/event.js';
+import { DAY_MS } from '../common/time.js';
+import type { DetectorEvent } from '../model/detector-event.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import { DetectionStore } from '../detectors/store.js';
 import { openClickHouse, type ClickHouse } from '../sql/client.js';
@@ -25,7 +26,7 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 10_000);
 const STREAM = Number(process.env.BENCH_STREAM ?? 500_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 20_000);
-const DAY = 86_400_000;
+
 const SETTINGS = { insert_deduplication_token: '', output_format_json_quote_64bit_integers: 0 } as const;
 
 function peakRssMb(): number {
@@ -133,10 +134,10 @@ async function main(): Promise<void> {
   try {
     await prepareSchema(ch, config, silentLogger);
     const now = Date.now();
-    const historyStart = now - 31 * DAY;
+    const historyStart = now - 31 * DAY_MS;
     process.stdout.write(`history: ${String(EVENTS)} events, ${String(IDENTITIES)} identities, 30 days\n`);
     const history = await timed('  generated + stored (views maintaining baselines)', () =>
-      generateHistory(ch, historyStart, 30 * DAY),
+      generateHistory(ch, historyStart, 30 * DAY_MS),
     );
     const build = await timed('  baseline build from stored events', () => rebuildBaselines(ch));
     process.stdout.write(`  baseline rows (identity × term × day): ${String(build.value)}\n`);
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
     const stream = await timed(
       `streaming detection of ${String(STREAM)} events (batches of ${String(BATCH)})`,
       async () => {
-        for (const event of liveEvents(now - DAY)) {
+        for (const event of liveEvents(now - DAY_MS)) {
           batch.push(event);
           if (batch.length === BATCH) {
             await judge(batch);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../common/config.js';
+import { DAY_MS } from '../common/time.js';
 import { createLogger, silentLogger } from '../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../common/metrics.js';
 import { createDemoStream } from '../demo/generator.js';
@@ -41,7 +42,7 @@ function eps(count: number, ms: number): number {
 async function produce(kafka: Kafka, topic: string): Promise<{ ms: number; avgBytes: number }> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  const stream = createDemoStream({ seed: 2024, startMs: Date.now() - 86_400_000 });
+  const stream = createDemoStream({ seed: 2024, startMs: Date.now() - DAY_MS });
   const started = Date.now();
   let bytes = 0;
   const chunk = 5_000;

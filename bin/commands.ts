@@ -14,7 +14,7 @@ import { produceDemo } from '../demo/produce.js';
 import { startIngestConsumer } from '../ingest/consumer.js';
 import { replayFile } from '../ingest/replay.js';
 import type { EventStats } from '../ingest/stats.js';
-import type { Finding } from '../detectors/findings.js';
+import type { Finding } from '../model/finding.js';
 import { ClickHouseRowSink } from '../ingest/writer.js';
 import { createKafka } from '../kafka/client.js';
 import { startLocalBroker, type LocalBroker } from '../kafka/local-broker.js';

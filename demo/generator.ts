@@ -1,4 +1,5 @@
-import type { ActionClass, ActionEventInput, IdentityType, Outcome } from '../ingest/schema.js';
+import type { ActionClass, ActionEventInput, IdentityType, Outcome } from '../model/action.js';
+import { DAY_MS } from '../common/time.js';
 
 /**
  * Realistic demo traffic in scopewatch.action/v1: a handful of non-human identities doing
@@ -1491,7 +1492,7 @@ const MALFORMED_BUILDERS: Readonly<Record<string, MalformedBuilder>> = {
       eventSource: 's3.amazonaws.com',
       eventName: rng.pick(['GetObject', 'PutObject', 'ListBuckets']),
       userIdentity: { type: 'AssumedRole', principalId: `AROA${rng.hex(16).toUpperCase()}:${b.identity.id}` },
-      eventTime: new Date(Date.UTC(2026, 0, 1) + rng.int(0, 86_400_000)).toISOString(),
+      eventTime: new Date(Date.UTC(2026, 0, 1) + rng.int(0, DAY_MS)).toISOString(),
     }),
   oversized: (b, _ms, rng) =>
     json({
@@ -1514,7 +1515,7 @@ function baseEventMs(event: ActionEventInput): number {
 export function malformedSamples(seed: number): { kind: string; bytes: Buffer }[] {
   // A stream of its own, so the samples do not mirror the demo stream of the same seed.
   const rng = new Rng(seed ^ 0x5bd1e995);
-  const events = generateDemoEvents({ seed, startMs: MALFORMED_BASE_MS + rng.int(0, 30) * 86_400_000 }, 8);
+  const events = generateDemoEvents({ seed, startMs: MALFORMED_BASE_MS + rng.int(0, 30) * DAY_MS }, 8);
   const base = rng.pick(events).event as WireEvent;
   const ms = baseEventMs(base);
   return Object.entries(MALFORMED_BUILDERS).map(([kind, build]) => ({ kind, bytes: build(base, ms, rng) }));

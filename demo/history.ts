@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../common/config.js';
 import { ingestMetrics, MetricsRegistry } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
-import { DAY_MS } from '../detectors/profile.js';
+import { DAY_MS } from '../common/time.js';
 import { DetectionStore } from '../detectors/store.js';
 import { replayFile } from '../ingest/replay.js';
 import { ClickHouseRowSink } from '../ingest/writer.js';

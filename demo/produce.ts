@@ -1,6 +1,6 @@
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from '../common/logger.js';
-import type { ActionEventInput } from '../ingest/schema.js';
+import type { ActionEventInput } from '../model/action.js';
 import {
   createDemoStream,
   DEMO_RAMP_UP_LEAD_MS,

@@ -10,8 +10,8 @@ import { ClickHouseRowSink } from '../ingest/writer.js';
 import { openClickHouse } from '../sql/client.js';
 import { prepareSchema } from '../sql/setup.js';
 import type { DetectorOverrides } from './catalog.js';
-import type { Finding } from './findings.js';
-import type { IdentityRecord } from './registry.js';
+import type { Finding } from '../model/finding.js';
+import type { IdentityRecord } from '../model/identity.js';
 import { DetectionRunner } from './runner.js';
 import { DetectionStore } from './store.js';
 

@@ -1,11 +1,14 @@
-import type { DetectorEvent } from './event.js';
-import { FindingBook, WITHHELD_STATUSES, type Finding, type FindingBookOptions } from './findings.js';
+import type { DetectorEvent } from '../model/detector-event.js';
+import { FindingBook, WITHHELD_STATUSES, type FindingBookOptions } from './findings.js';
+import type { Finding } from '../model/finding.js';
 import { PeerIndex } from './peers.js';
-import { DAY_MS, IdentityProfile, type BaselineTermRow } from './profile.js';
-import type { IdentityRecord } from './registry.js';
+import { IdentityProfile } from './profile.js';
+import { DAY_MS } from '../common/time.js';
+import type { BaselineTermRow, TermKind } from '../model/terms.js';
+import type { IdentityRecord } from '../model/identity.js';
 import { DEFAULT_NOVELTY } from './rules/novelty.js';
 import { SessionNovelty } from './session.js';
-import { termsOf, type Term, type TermKind } from './terms.js';
+import { termsOf, type Term } from './terms.js';
 import { HELD_FACT, type Detector, type DetectorContext } from './types.js';
 
 /**

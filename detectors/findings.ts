@@ -1,45 +1,14 @@
+import { DAY_MS } from '../common/time.js';
+import { type Finding, type FindingStatus, SEVERITIES, type Severity } from '../model/finding.js';
 import { createHash } from 'node:crypto';
-import type { DetectorEvent } from './event.js';
-import { SEVERITIES, type Detector, type Observation, type Severity } from './types.js';
+import type { DetectorEvent } from '../model/detector-event.js';
+import type { Detector, Observation } from './types.js';
 
 /**
  * Findings (contract, see DESIGN.md) and the pure bookkeeping that turns a stream of
  * observations into deduplicated findings: the same identity + detector + subject inside the
  * dedup window raises `count` and `last_ts` of one finding instead of opening another.
  */
-
-export const FINDING_STATUSES = ['open', 'acknowledged', 'resolved', 'false_positive', 'suppressed'] as const;
-export type FindingStatus = (typeof FINDING_STATUSES)[number];
-
-export type BaselineFacts = Observation['facts'];
-
-export interface Finding {
-  finding_id: string;
-  detector: string;
-  detector_version: string;
-  identity_id: string;
-  session: string;
-  severity: Severity;
-  score: number;
-  title: string;
-  explanation: string;
-  event_ids: string[];
-  first_ts: number;
-  last_ts: number;
-  count: number;
-  status: FindingStatus;
-  frameworks: string[];
-  created_at: number;
-  /** identity + detector + subject, hashed: what repeats deduplicate on. */
-  dedup_key: string;
-  subject: string;
-  /** Kind of baseline term the subject is ('' when the finding is not about one term). */
-  term_kind: string;
-  /** Hash of the detector's id, version and config: which rules produced it. */
-  config_hash: string;
-  /** The baseline facts as the detector saw them when the finding opened. */
-  baseline: BaselineFacts;
-}
 
 /**
  * Statuses whose subject stays out of the baseline: still under review, or confirmed and
@@ -158,7 +127,7 @@ export function riskScore(
   let sum = 0;
   for (const f of findings) {
     if (f.status !== 'open' && f.status !== 'acknowledged') continue;
-    const ageDays = Math.max(0, (now - f.last_ts) / 86_400_000);
+    const ageDays = Math.max(0, (now - f.last_ts) / DAY_MS);
     sum += SEVERITY_WEIGHT[f.severity] * Math.pow(0.5, ageDays / halfLifeDays);
   }
   return Math.round(100 * (1 - Math.exp(-sum / 20)) * 10) / 10;

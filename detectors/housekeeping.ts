@@ -1,4 +1,4 @@
-import type { DetectorEvent } from './event.js';
+import type { DetectorEvent } from '../model/detector-event.js';
 import type { IdentityProfile, TermStats } from './profile.js';
 import { CHANGING_ACTIONS, resourceKey } from './terms.js';
 

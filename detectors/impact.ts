@@ -1,4 +1,4 @@
-import type { ActionClass } from '../ingest/schema.js';
+import type { ActionClass } from '../model/action.js';
 
 /**
  * How much damage an action class can do, on one ordinal scale. Privilege escalation is a

@@ -1,5 +1,7 @@
-import type { DetectorEvent } from './event.js';
-import { resourceTypeOf, termsOf, toolOfToolResource, type Term, type TermKind } from './terms.js';
+import { DAY_MS } from '../common/time.js';
+import type { BaselineTermRow, TermKind } from '../model/terms.js';
+import type { DetectorEvent } from '../model/detector-event.js';
+import { resourceTypeOf, termsOf, toolOfToolResource, type Term } from './terms.js';
 
 /**
  * What one identity did before the event being judged: per kind of term, when each value was
@@ -8,21 +10,9 @@ import { resourceTypeOf, termsOf, toolOfToolResource, type Term, type TermKind }
  * and nothing after it. Pure data + arithmetic; no I/O.
  */
 
-export const DAY_MS = 24 * 3600 * 1000;
-
 export interface TermStats {
   firstTs: number;
   lastTs: number;
-  count: number;
-}
-
-/** One row of the baseline aggregates, the unit profiles are loaded from. */
-export interface BaselineTermRow {
-  identity_id: string;
-  kind: TermKind;
-  value: string;
-  first_ts: number;
-  last_ts: number;
   count: number;
 }
 

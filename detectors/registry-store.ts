@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { IDENTITY_TYPES } from '../ingest/schema.js';
-import { LIFECYCLE_STATES, parseIdentitiesFile, type IdentityRecord } from './registry.js';
+import { IDENTITY_TYPES } from '../model/action.js';
+import { parseIdentitiesFile } from './registry.js';
+import { LIFECYCLE_STATES, type IdentityRecord } from '../model/identity.js';
 
 /**
  * The `identities` table: the registry file synced in, identities seen only in events recorded

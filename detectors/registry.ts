@@ -1,7 +1,14 @@
+import {
+  LIFECYCLE_STATES,
+  type ApprovalRule,
+  type DeclaredScope,
+  type IdentityRecord,
+  type LifecycleState,
+} from '../model/identity.js';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ACTION_CLASSES, IDENTITY_TYPES, type IdentityType } from '../ingest/schema.js';
+import { ACTION_CLASSES, IDENTITY_TYPES } from '../model/action.js';
 
 /**
  * The identity registry (the policy half of scope drift): who owns each non-human identity,
@@ -9,52 +16,9 @@ import { ACTION_CLASSES, IDENTITY_TYPES, type IdentityType } from '../ingest/sch
  * JSON file; pure — the caller reads the file.
  */
 
-export const LIFECYCLE_STATES = ['active', 'suspended', 'revoked'] as const;
-export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
-
-export interface CredentialRecord {
-  id: string;
-  state: LifecycleState;
-  /** Epoch ms from which the credential is revoked/suspended; null = since always. */
-  revokedAt: number | null;
-}
-
-export interface DeclaredScope {
-  /** Globs over the event's tool, e.g. `github.*`, `s3:Get*`. */
-  tools: string[];
-  /** Globs over `resource_type:resource_id` or the bare resource id, e.g. `repo:acme/*`, `prod-*`. */
-  resources: string[];
-  /** Globs over target_domain; `*.x.com` matches sub-domains of x.com (not x.com itself). */
-  egressDomains: string[];
-  /** Actions that need an `approval.id`. */
-  approvalRequired: ApprovalRule[];
-}
-
-/** An action class or tool glob that needs approval, optionally only on some resources. */
-export interface ApprovalRule {
-  match: string;
-  /** Globs like `DeclaredScope.resources`; empty = on any resource. */
-  resources: string[];
-}
-
 /** `deploy`, or `deploy on argo_application:*-prod` — how a rule reads in explanations. */
 export function describeApprovalRule(rule: ApprovalRule): string {
   return rule.resources.length === 0 ? rule.match : `${rule.match} on ${rule.resources.join(', ')}`;
-}
-
-export interface IdentityRecord {
-  id: string;
-  type: IdentityType;
-  owner: string;
-  purpose: string;
-  state: LifecycleState;
-  /** Epoch ms since when the current state holds; null = always. */
-  stateChangedAt: number | null;
-  credentials: CredentialRecord[];
-  /** Null = no declared scope: policy detectors do not apply. */
-  scope: DeclaredScope | null;
-  /** False = only seen in events, never registered. */
-  registered: boolean;
 }
 
 const timestamp = z

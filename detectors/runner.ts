@@ -1,10 +1,10 @@
 import type { Logger } from '../common/logger.js';
 import { createDetectors, type DetectorOverrides } from './catalog.js';
 import { DEFAULT_ENGINE_OPTIONS, DetectionEngine, type EngineOptions } from './engine.js';
-import { compareEvents, type DetectorEvent } from './event.js';
-import type { Finding } from './findings.js';
-import { DAY_MS } from './profile.js';
-import type { IdentityRecord } from './registry.js';
+import { compareEvents, type DetectorEvent } from '../model/detector-event.js';
+import type { Finding } from '../model/finding.js';
+import { DAY_MS } from '../common/time.js';
+import type { IdentityRecord } from '../model/identity.js';
 import type { DetectionStore } from './store.js';
 
 /**

@@ -1,9 +1,15 @@
+import { startOfDay } from '../common/time.js';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { DetectorEvent } from './event.js';
-import { FINDING_STATUSES, type BaselineFacts, type Finding, type FindingStatus } from './findings.js';
-import type { BaselineTermRow } from './profile.js';
-import { TERM_KINDS, type TermKind } from './terms.js';
-import { HELD_FACT, SEVERITIES } from './types.js';
+import type { DetectorEvent } from '../model/detector-event.js';
+import {
+  FINDING_STATUSES,
+  type BaselineFacts,
+  type Finding,
+  type FindingStatus,
+  SEVERITIES,
+} from '../model/finding.js';
+import { type BaselineTermRow, TERM_KINDS, type TermKind } from '../model/terms.js';
+import { HELD_FACT } from './types.js';
 
 /**
  * Detection's ClickHouse I/O: baselines as of a point in time, events to judge, findings,
@@ -18,12 +24,6 @@ const SETTINGS = {
   output_format_json_quote_64bit_integers: 0,
   date_time_input_format: 'basic',
 } as const;
-
-const DAY_MS = 86_400_000;
-
-export function startOfDay(ts: number): number {
-  return Math.floor(ts / DAY_MS) * DAY_MS;
-}
 
 /** DateTime64(3) parameters travel as fractional epoch seconds. */
 function dt(ms: number): string {

@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger.js';
-import type { ActionRow, IngestErrorRow } from '../ingest/rows.js';
+import type { ActionRow, IngestErrorRow } from '../model/rows.js';
 import type { InsertOutcome, RowSink } from '../ingest/writer.js';
 import type { DetectionRunner } from './runner.js';
 

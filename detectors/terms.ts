@@ -1,22 +1,12 @@
-import type { ActionClass } from '../ingest/schema.js';
-import type { DetectorEvent } from './event.js';
+import type { TermKind } from '../model/terms.js';
+import type { ActionClass } from '../model/action.js';
+import type { DetectorEvent } from '../model/detector-event.js';
 
 /**
  * The things a baseline remembers per identity. Each event contributes at most one value per
  * kind; the same extraction feeds the in-memory profile and the ClickHouse materialized view
  * (`sql/migrations/0004_baselines.sql` mirrors these rules in SQL, and a test keeps them equal).
  */
-export const TERM_KINDS = [
-  'tool',
-  'resource',
-  'resource_prefix',
-  'tool_resource',
-  'resource_changed',
-  'domain',
-  'action',
-  'credential',
-] as const;
-export type TermKind = (typeof TERM_KINDS)[number];
 
 export interface Term {
   kind: TermKind;

@@ -1,12 +1,10 @@
-import type { DetectorEvent } from './event.js';
+import type { BaselineFacts, Severity } from '../model/finding.js';
+import type { DetectorEvent } from '../model/detector-event.js';
 import type { IdentityProfile } from './profile.js';
 import type { PeerIndex } from './peers.js';
-import type { IdentityRecord } from './registry.js';
+import type { IdentityRecord } from '../model/identity.js';
 import type { SessionNovelty } from './session.js';
 import type { Term } from './terms.js';
-
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 /** Everything a detector may look at when judging one event. All of it describes the past. */
 export interface DetectorContext {
@@ -44,7 +42,7 @@ export interface Observation {
   title: string;
   explanation: string;
   /** The baseline facts the decision rested on, snapshotted with the finding for evidence. */
-  facts: Record<string, string | number | boolean | string[]>;
+  facts: BaselineFacts;
 }
 
 export interface Detector {

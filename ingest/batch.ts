@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PipelineResult } from './pipeline.js';
-import type { ActionRow, IngestErrorRow, MessageCoordinates } from './rows.js';
+import type { ActionRow, IngestErrorRow, MessageCoordinates } from '../model/rows.js';
 
 /**
  * The batch being accumulated between flushes, and the pure policy deciding when to flush.

@@ -5,7 +5,7 @@ import type { IngestMetrics } from '../common/metrics.js';
 import { KafkaDlqSender } from './dlq.js';
 import { BatchFlusher } from './flusher.js';
 import { createPipeline, type FormatAdapter } from './pipeline.js';
-import type { MessageCoordinates } from './rows.js';
+import type { MessageCoordinates } from '../model/rows.js';
 import { ensureTopics } from './topics.js';
 import { ADAPTERS } from './adapters/index.js';
 import type { RowSink } from './writer.js';

@@ -8,10 +8,9 @@ import {
   type DlqRecord,
   type FlushLimits,
 } from './batch.js';
-import type { PipelineResult, RawMessage } from './pipeline.js';
-import { buildErrorRow } from './pipeline.js';
+import { type PipelineResult, type RawMessage, buildErrorRow } from './pipeline.js';
 import { retry, type RetryPolicy } from './retry.js';
-import type { IngestErrorRow } from './rows.js';
+import type { IngestErrorRow } from '../model/rows.js';
 import type { RowSink } from './writer.js';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { redactJson, redactString, redactStringMap } from './redaction.js';
-import type { ActionRow, MessageCoordinates, RedactionRow } from './rows.js';
-import { SCHEMA_VERSION, type ActionEvent } from './schema.js';
+import type { ActionRow, MessageCoordinates, RedactionRow } from '../model/rows.js';
+import { SCHEMA_VERSION, type ActionEvent } from '../model/action.js';
 
 /**
  * Validated wire event → flat ClickHouse row, with every secret removed on the way. Pure.

@@ -8,8 +8,8 @@ export { canonicalAdapter } from './adapters/types.js';
 import { decodeMessage, type DlqReasonCode } from './decode.js';
 import { normalizeEvent } from './normalize.js';
 import { redactJson, redactString } from './redaction.js';
-import type { ActionRow, IngestErrorRow, MessageCoordinates, RedactionRow } from './rows.js';
-import { ActionEventSchema, type ActionEvent } from './schema.js';
+import type { ActionRow, IngestErrorRow, MessageCoordinates, RedactionRow } from '../model/rows.js';
+import { ActionEventSchema, type ActionEvent } from '../model/action.js';
 
 /**
  * The per-message ingest pipeline, shared by the Kafka consumer and file replay:

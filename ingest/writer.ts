@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { ActionRow, IngestErrorRow } from './rows.js';
+import type { ActionRow, IngestErrorRow } from '../model/rows.js';
 
 /**
  * Batch inserts into ClickHouse. Errors are classified: either the rows themselves were

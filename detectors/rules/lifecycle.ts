@@ -1,4 +1,4 @@
-import { DAY_MS } from '../profile.js';
+import { DAY_MS } from '../../common/time.js';
 import { lifecycleAt } from '../registry.js';
 import {
   roundScore,

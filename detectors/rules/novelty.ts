@@ -1,6 +1,6 @@
 import { ownResourceRemoved } from '../housekeeping.js';
 import { impactWeight } from '../impact.js';
-import { DAY_MS } from '../profile.js';
+import { DAY_MS } from '../../common/time.js';
 import { DESTINATION_RESOURCE_TYPES, type Term } from '../terms.js';
 import { clamp01, roundScore, type DetectorContext } from '../types.js';
 

@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../common/time.js';
 import type { Detector } from '../types.js';
 import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
 import { listValues, type NoveltyOverrides } from './novelty.js';
@@ -14,7 +15,7 @@ export function createNewEgressDetector(overrides: NoveltyOverrides = {}): Detec
       describe(ctx, _term, config, score) {
         const { event, profile } = ctx;
         const known = profile
-          .values('domain', event.ts, config.windowDays * 86_400_000)
+          .values('domain', event.ts, config.windowDays * DAY_MS)
           .map(([domain]) => domain);
         return {
           title: `${event.identity_id} reached a new domain: ${event.target_domain}`,

@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../common/time.js';
 import { resourceKey, resourcePrefix } from '../terms.js';
 import type { Detector, DetectorContext } from '../types.js';
 import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
@@ -44,9 +45,9 @@ export function createNewResourceDetector(overrides: NoveltyOverrides = {}): Det
         (familyKnown(ctx, window).known ? 0.8 : 1),
       describe(ctx, term, config, score) {
         const { event, profile } = ctx;
-        const family = familyKnown(ctx, config.windowDays * 86_400_000);
+        const family = familyKnown(ctx, config.windowDays * DAY_MS);
         const sameType = profile
-          .values('resource', event.ts, config.windowDays * 86_400_000)
+          .values('resource', event.ts, config.windowDays * DAY_MS)
           .map(([value]) => value)
           .filter((value) => !event.resource_type || value.startsWith(`${event.resource_type}:`));
         const noun = event.resource_type ? `${event.resource_type} resources` : 'resources';

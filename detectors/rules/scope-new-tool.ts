@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../common/time.js';
 import type { Detector } from '../types.js';
 import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
 import { listValues, type NoveltyOverrides } from './novelty.js';
@@ -13,7 +14,7 @@ export function createNewToolDetector(overrides: NoveltyOverrides = {}): Detecto
       surprise: ({ profile }) => 1 - profile.noveltyRate('tool'),
       describe(ctx, _term, config, score) {
         const { event, profile } = ctx;
-        const known = profile.values('tool', event.ts, config.windowDays * 86_400_000).map(([tool]) => tool);
+        const known = profile.values('tool', event.ts, config.windowDays * DAY_MS).map(([tool]) => tool);
         return {
           title: `${event.identity_id} used a new tool: ${event.tool}`,
           explanation:

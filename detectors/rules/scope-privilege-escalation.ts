@@ -1,5 +1,5 @@
 import { IMPACT_LEVELS, impactOf, impactRank } from '../impact.js';
-import type { ActionClass } from '../../ingest/schema.js';
+import type { ActionClass } from '../../model/action.js';
 import {
   roundScore,
   severityFromScore,

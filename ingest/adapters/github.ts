@@ -1,4 +1,4 @@
-import type { ActionClass, ActionEventInput, IdentityType } from '../schema.js';
+import type { ActionClass, ActionEventInput, IdentityType } from '../../model/action.js';
 import { AdapterError, attributes, str, type Json } from './errors.js';
 
 /**

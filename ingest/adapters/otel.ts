@@ -1,4 +1,4 @@
-import type { ActionEventInput } from '../schema.js';
+import type { ActionEventInput } from '../../model/action.js';
 import { AdapterError, attributes, isObject, obj, str, type Json } from './errors.js';
 
 /**

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evalDir } from '../../eval/suites.js';
 import { createPipeline } from '../../ingest/pipeline.js';
-import type { ActionRow } from '../../ingest/rows.js';
+import type { ActionRow } from '../../model/rows.js';
 
 /**
  * The real CloudTrail of the shared evaluation suites maps with no dead letters and sensible

@@ -6,7 +6,7 @@ import { buildApi } from '../../api/server.js';
 import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { generateDemoEvents } from '../../demo/generator.js';
-import type { Finding } from '../../detectors/findings.js';
+import type { Finding } from '../../model/finding.js';
 import { DetectionRunner } from '../../detectors/runner.js';
 import { DetectionStore } from '../../detectors/store.js';
 import { replayFile } from '../../ingest/replay.js';

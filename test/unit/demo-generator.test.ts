@@ -15,7 +15,7 @@ import {
 } from '../../demo/generator.js';
 import { DEMO_HISTORY_DAYS, demoHistoryEvents } from '../../demo/history.js';
 import { produceDemo } from '../../demo/produce.js';
-import { ActionEventSchema, type ActionEventInput } from '../../ingest/schema.js';
+import { ActionEventSchema, type ActionEventInput } from '../../model/action.js';
 
 /** Fixed and in the past, so runs are reproducible and every ts passes the schema's range check. */
 const START_MS = Date.UTC(2026, 0, 5, 8, 0, 0);

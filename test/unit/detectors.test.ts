@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createDetectors } from '../../detectors/catalog.js';
 import { DEFAULT_ENGINE_OPTIONS, DetectionEngine, type EngineOptions } from '../../detectors/engine.js';
-import type { DetectorEvent } from '../../detectors/event.js';
-import { dedupKey, FindingBook, riskScore, type Finding } from '../../detectors/findings.js';
+import type { DetectorEvent } from '../../model/detector-event.js';
+import { dedupKey, FindingBook, riskScore } from '../../detectors/findings.js';
+import type { Finding } from '../../model/finding.js';
 import { PeerIndex } from '../../detectors/peers.js';
-import { DAY_MS, IdentityProfile } from '../../detectors/profile.js';
-import type { IdentityRecord } from '../../detectors/registry.js';
+import { IdentityProfile } from '../../detectors/profile.js';
+import { DAY_MS } from '../../common/time.js';
+import type { IdentityRecord } from '../../model/identity.js';
 import {
   createDormantReactivationDetector,
   createRevokedActivityDetector,

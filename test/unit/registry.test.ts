@@ -6,8 +6,8 @@ import {
   matchesAny,
   parseIdentitiesFile,
   RegistryError,
-  type DeclaredScope,
 } from '../../detectors/registry.js';
+import type { DeclaredScope } from '../../model/identity.js';
 
 const YAML = `
 identities:

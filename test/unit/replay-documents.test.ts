@@ -7,7 +7,7 @@ import { loadConfig } from '../../common/config.js';
 import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { documentMessages, isDocumentFile, replayFile } from '../../ingest/replay.js';
-import type { ActionRow, IngestErrorRow } from '../../ingest/rows.js';
+import type { ActionRow, IngestErrorRow } from '../../model/rows.js';
 import type { InsertOutcome, RowSink } from '../../ingest/writer.js';
 
 /** Replay of whole-document files (CloudTrail S3 delivery files) next to JSON Lines, without ClickHouse. */

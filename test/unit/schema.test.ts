@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ActionEventSchema, type ActionEventInput } from '../../ingest/schema.js';
+import { ActionEventSchema, type ActionEventInput } from '../../model/action.js';
 
 const valid: ActionEventInput = {
   event_id: '01J9Z3K4V6W8X0Y2Z4A6B8C0D2',

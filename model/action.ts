@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DAY_MS } from '../common/time.js';
 
 /**
  * scopewatch.action/v1 — the canonical wire event (contract, see DESIGN.md).
@@ -34,7 +35,7 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 /** Earliest and latest timestamps accepted: anything outside is a producer bug, not an event. */
 const MIN_TS_MS = Date.UTC(2000, 0, 1);
-const MAX_FUTURE_MS = 24 * 3600 * 1000;
+const MAX_FUTURE_MS = DAY_MS;
 
 const shortText = (max: number) => z.string().min(1).max(max);
 const optionalText = (max: number) => z.string().max(max).optional();

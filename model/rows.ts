@@ -1,4 +1,4 @@
-import type { ActionClass, Outcome } from './schema.js';
+import type { ActionClass, Outcome } from './action.js';
 
 /**
  * Row shapes written to ClickHouse (column names = keys). Kept apart from the wire schema:

@@ -1,4 +1,4 @@
-import type { ActionRow } from '../ingest/rows.js';
+import type { ActionRow } from './rows.js';
 
 /**
  * The slice of a stored action that detectors look at: read back from `actions` (or taken
