@@ -22,7 +22,7 @@ ENV NODE_ENV=production \
     SCOPEWATCH_DATA_DIR=/app/data
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --omit=optional drops chdb's native library. That is safe only because sql/client.ts imports
+# --omit=optional drops chdb's native library. That is safe only because storage/clickhouse.ts imports
 # chdb lazily, on the embedded path taken when CLICKHOUSE_URL is unset: this image is for server
 # mode and fails at start-up without CLICKHOUSE_URL (cannot load chdb) rather than at import time.
 # --ignore-scripts: chdb's install script is a no-op and nothing else in production has one, so
@@ -30,9 +30,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# Migrations are read at run time from <package root>/sql/migrations (common/paths.ts finds the
+# Migrations are read at run time from <package root>/storage/migrations (common/paths.ts finds the
 # root through package.json), so they travel next to dist/ rather than inside it.
-COPY --from=build /app/sql/migrations ./sql/migrations
+COPY --from=build /app/storage/migrations ./storage/migrations
 # Code and dependencies stay root-owned (read-only to the service); only the data dir is writable.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

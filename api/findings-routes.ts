@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { riskScore } from '../detectors/findings.js';
 import { FINDING_STATUSES, SEVERITIES } from '../model/finding.js';
-import type { DetectionStore } from '../detectors/store.js';
-import type { ClickHouse } from '../sql/client.js';
+import type { Repositories } from '../storage/repositories.js';
+import { triageFinding } from '../detectors/triage.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
 
 /** Findings and identity-risk routes (DESIGN.md "API"): list, read, triage. */
@@ -36,11 +36,14 @@ const TriageBody = z
   })
   .strict();
 
-export function registerFindingRoutes(app: FastifyInstance, store: DetectionStore, ch: ClickHouse): void {
+export function registerFindingRoutes(
+  app: FastifyInstance,
+  storage: Pick<Repositories, 'findings' | 'overrides' | 'baselines'>,
+): void {
   app.get('/v1/findings', async (request) => {
     requireRole(request, ['analyst', 'compliance']);
     const q = parseQuery(ListQuery, request.query);
-    const findings = await store.findings(q, q.limit, q.cursor);
+    const findings = await storage.findings.list(q, q.limit, q.cursor);
     const last = findings.at(-1);
     return { findings, next_cursor: findings.length === q.limit && last ? last.finding_id : null };
   });
@@ -48,7 +51,7 @@ export function registerFindingRoutes(app: FastifyInstance, store: DetectionStor
   app.get('/v1/findings/:id', async (request) => {
     requireRole(request, ['analyst', 'compliance']);
     const { id } = parseQuery(IdParams, request.params);
-    const finding = await store.finding(id);
+    const finding = await storage.findings.get(id);
     if (!finding) throw new HttpError(404, `no finding ${id}`);
     return finding;
   });
@@ -57,7 +60,7 @@ export function registerFindingRoutes(app: FastifyInstance, store: DetectionStor
     requireRole(request, ['analyst']);
     const { id } = parseQuery(IdParams, request.params);
     const body = parseQuery(TriageBody, request.body ?? {});
-    const updated = await store.triage(id, body.status, body.note);
+    const updated = await triageFinding(storage, id, body.status, body.note);
     if (!updated) throw new HttpError(404, `no finding ${id}`);
     return updated;
   });
@@ -65,18 +68,9 @@ export function registerFindingRoutes(app: FastifyInstance, store: DetectionStor
   app.get('/v1/identities/:id', async (request) => {
     requireRole(request, ['analyst', 'compliance']);
     const { id } = parseQuery(IdentityParams, request.params);
-    const result = await ch.client.query({
-      query: `SELECT identity_id, toString(first_seen) AS first_seen, toString(last_seen) AS last_seen,
-                toFloat64(events) AS events, toFloat64(tools) AS tools, toFloat64(resources) AS resources,
-                toFloat64(domains) AS domains, toFloat64(credentials) AS credentials, action_classes
-              FROM ${ch.database}.identity_baseline_v WHERE identity_id = {id:String}`,
-      query_params: { id },
-      format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: '', output_format_json_quote_64bit_integers: 0 },
-    });
-    const [baseline] = await result.json<Record<string, unknown>>();
+    const baseline = await storage.baselines.summary(id);
     if (!baseline) throw new HttpError(404, `no identity ${id} in the baselines`);
-    const findings = await store.findings({ identity: id }, 1000);
+    const findings = await storage.findings.list({ identity: id }, 1000);
     const open = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged');
     return {
       identity_id: id,

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { formatZodIssues } from '../common/zod-issues.js';
 import { allowed, type Role } from './auth.js';
 
 /** Request helpers shared by the routes: typed 4xx errors, role checks, zod parsing. */
@@ -23,7 +24,9 @@ export function requireRole(request: FastifyRequest, roles: readonly Role[]): vo
 export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
   const parsed = schema.safeParse(query);
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
+    const detail = formatZodIssues(parsed.error.issues, {
+      where: (path) => path.map(String).join('.') || 'query',
+    });
     throw new HttpError(400, `invalid query: ${detail}`);
   }
   return parsed.data;

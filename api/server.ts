@@ -2,12 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
-import type { ClickHouse } from '../sql/client.js';
-import { eventStats } from '../ingest/stats.js';
+import type { ClickHouseGateway } from '../storage/gateway.js';
+import type { Repositories } from '../storage/repositories.js';
 import { authenticate, presentedKey, type ApiKey } from './auth.js';
 import { registerFindingRoutes } from './findings-routes.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
-import { DetectionStore } from '../detectors/store.js';
 
 /**
  * The HTTP API. Every /v1 request must carry a scoped key and is audited (who, what, outcome);
@@ -15,7 +14,7 @@ import { DetectionStore } from '../detectors/store.js';
  */
 
 export interface ApiOptions {
-  ch: ClickHouse;
+  storage: Repositories & { gateway: Pick<ClickHouseGateway, 'ping'> };
   keys: readonly ApiKey[];
   logger: Logger;
   metrics: MetricsRegistry;
@@ -32,7 +31,7 @@ declare module 'fastify' {
 const StatsQuery = z.object({ recent: z.coerce.number().int().min(0).max(1000).default(20) }).strict();
 
 export function buildApi(options: ApiOptions): FastifyInstance {
-  const { ch, logger } = options;
+  const { storage, logger } = options;
   const audit = logger.child({ component: 'audit' });
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   const requests = options.metrics.counter(
@@ -77,8 +76,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ping = await ch.client.ping();
-    const problem = !ping.success ? 'clickhouse unreachable' : ((await options.readiness?.()) ?? null);
+    const reachable = await storage.gateway.ping();
+    const problem = !reachable ? 'clickhouse unreachable' : ((await options.readiness?.()) ?? null);
     if (problem) return reply.code(503).send({ status: 'unavailable', reason: problem });
     return { status: 'ready' };
   });
@@ -89,10 +88,10 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.get('/v1/events/stats', async (request) => {
     requireRole(request, ['analyst', 'compliance']);
     const query = parseQuery(StatsQuery, request.query);
-    return eventStats(ch.client, ch.database, query.recent);
+    return storage.eventStats.summary(query.recent);
   });
 
-  registerFindingRoutes(app, new DetectionStore(ch.client, ch.database), ch);
+  registerFindingRoutes(app, storage);
 
   return app;
 }

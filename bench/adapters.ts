@@ -1,4 +1,5 @@
-import { createPipeline, type RawMessage } from '../ingest/pipeline.js';
+import type { RawMessage } from '../ingest/message.js';
+import { createPipeline } from '../ingest/pipeline.js';
 
 /**
  * npm run bench:adapters — normalization alone, per source format: adapter + zod validation +

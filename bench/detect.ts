@@ -6,9 +6,8 @@ import { silentLogger } from '../common/logger.js';
 import { DAY_MS } from '../common/time.js';
 import type { DetectorEvent } from '../model/detector-event.js';
 import { DetectionRunner } from '../detectors/runner.js';
-import { DetectionStore } from '../detectors/store.js';
-import { openClickHouse, type ClickHouse } from '../sql/client.js';
-import { prepareSchema } from '../sql/setup.js';
+import { openStorage } from '../app/storage.js';
+import { writeSyntheticHistory } from '../storage/synthetic-history.js';
 
 /**
  * npm run bench:detect — detection at fleet scale on the embedded engine:
@@ -27,8 +26,6 @@ const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 10_000);
 const STREAM = Number(process.env.BENCH_STREAM ?? 500_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 20_000);
 
-const SETTINGS = { insert_deduplication_token: '', output_format_json_quote_64bit_integers: 0 } as const;
-
 function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
@@ -39,56 +36,6 @@ async function timed<T>(what: string, work: () => Promise<T>): Promise<{ ms: num
   const ms = performance.now() - start;
   process.stdout.write(`${what}: ${(ms / 1000).toFixed(1)} s\n`);
   return { ms, value };
-}
-
-/** Per identity: ~12 tools from a pool, resources tied to tools, a few domains, sessions of 50 events. */
-async function generateHistory(ch: ClickHouse, start: number, span: number): Promise<void> {
-  const db = ch.database;
-  await ch.client.command({
-    query: `INSERT INTO ${db}.actions (event_id, ts, schema_version, source_format, identity_id, identity_type, session,
-              action, tool, resource_type, resource_id, target_domain, outcome, kafka_topic)
-            SELECT
-              concat('h-', toString(number)),
-              fromUnixTimestamp64Milli(toInt64({start:Float64} + number * {step:Float64}), 'UTC'),
-              'scopewatch.action/v1', 'canonical',
-              concat('agent-', toString(number % {ids:UInt64})) AS id,
-              'agent',
-              concat(id, '-s', toString(intDiv(number, {ids:UInt64} * 50))),
-              ['tool.call', 'api.call', 'data.read', 'data.write', 'code.commit'][1 + cityHash64(number, 1) % 5],
-              concat('tool-', toString((number % {ids:UInt64}) % 89 + cityHash64(number, 2) % 12) AS t) AS tool,
-              'repo',
-              concat('org-', toString((number % {ids:UInt64}) % 50), '/repo-', toString((cityHash64(t) + cityHash64(number, 3) % 4) % 40)),
-              if(cityHash64(number, 4) % 5 = 0,
-                 concat('api', toString(cityHash64(number, 5) % 4), '.svc', toString((number % {ids:UInt64}) % 30), '.example.com'), ''),
-              'success',
-              'bench'
-            FROM numbers({n:UInt64})`,
-    query_params: { start, step: span / EVENTS, ids: IDENTITIES, n: EVENTS },
-    clickhouse_settings: { ...SETTINGS, max_insert_threads: '2' },
-  });
-}
-
-async function rebuildBaselines(ch: ClickHouse): Promise<number> {
-  const db = ch.database;
-  const result = await ch.client.query({
-    query: `SELECT as_select FROM system.tables WHERE database = {db:String} AND name = 'baseline_terms_mv'`,
-    query_params: { db },
-    format: 'JSONEachRow',
-    clickhouse_settings: SETTINGS,
-  });
-  const [view] = await result.json<{ as_select: string }>();
-  if (!view) throw new Error('baseline_terms_mv not found');
-  await ch.client.command({ query: `TRUNCATE TABLE ${db}.baseline_terms`, clickhouse_settings: SETTINGS });
-  await ch.client.command({
-    query: `INSERT INTO ${db}.baseline_terms ${view.as_select}`,
-    clickhouse_settings: { ...SETTINGS, max_insert_threads: '2' },
-  });
-  const rows = await ch.client.query({
-    query: `SELECT toFloat64(count()) AS n FROM ${db}.baseline_terms`,
-    format: 'JSONEachRow',
-    clickhouse_settings: SETTINGS,
-  });
-  return (await rows.json<{ n: number }>())[0]?.n ?? 0;
 }
 
 /** New events after the history: the same habits, with a little novelty (≈1% new tools, resources, domains). */
@@ -130,20 +77,24 @@ function* liveEvents(start: number): Generator<DetectorEvent> {
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'scopewatch-bench-detect-'));
   const config = loadConfig({}, { dataDir, logLevel: 'warn', clickhouse: { actionsTtlDays: 0 } });
-  const ch = await openClickHouse(config);
+  const storage = await openStorage(config, silentLogger);
   try {
-    await prepareSchema(ch, config, silentLogger);
     const now = Date.now();
     const historyStart = now - 31 * DAY_MS;
     process.stdout.write(`history: ${String(EVENTS)} events, ${String(IDENTITIES)} identities, 30 days\n`);
     const history = await timed('  generated + stored (views maintaining baselines)', () =>
-      generateHistory(ch, historyStart, 30 * DAY_MS),
+      writeSyntheticHistory(storage.gateway, {
+        start: historyStart,
+        span: 30 * DAY_MS,
+        events: EVENTS,
+        identities: IDENTITIES,
+      }),
     );
-    const build = await timed('  baseline build from stored events', () => rebuildBaselines(ch));
+    const build = await timed('  baseline build from stored events', () => storage.baselines.rebuild());
     process.stdout.write(`  baseline rows (identity × term × day): ${String(build.value)}\n`);
 
     const runner = new DetectionRunner({
-      store: new DetectionStore(ch.client, ch.database),
+      storage,
       logger: silentLogger,
       registry: () => null,
     });
@@ -192,7 +143,7 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
-    await ch.close();
+    await storage.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

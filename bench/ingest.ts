@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { openStorage } from '../app/storage.js';
 import { loadConfig } from '../common/config.js';
 import { DAY_MS } from '../common/time.js';
 import { createLogger, silentLogger } from '../common/logger.js';
@@ -11,10 +12,7 @@ import { ingestMetrics, MetricsRegistry } from '../common/metrics.js';
 import { createDemoStream } from '../demo/generator.js';
 import { startIngestConsumer } from '../ingest/consumer.js';
 import { ensureTopics } from '../ingest/topics.js';
-import { ClickHouseRowSink } from '../ingest/writer.js';
 import { startLocalBroker } from '../kafka/local-broker.js';
-import { openClickHouse } from '../sql/client.js';
-import { prepareSchema } from '../sql/setup.js';
 
 /**
  * npm run bench:ingest — produce N realistic events to a real broker, then measure in the same
@@ -107,14 +105,14 @@ async function pipelineConsume(brokers: string[], topic: string, dataDir: string
     dataDir,
     kafka: { brokers, topic, groupId: `bench-pipeline-${String(Date.now())}`, partitions: PARTITIONS },
   });
-  const ch = await openClickHouse(config);
-  await prepareSchema(ch, config, silentLogger);
+  const storage = await openStorage(config, silentLogger);
   const metrics = ingestMetrics(new MetricsRegistry());
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const consumer = await startIngestConsumer({
-    config,
-    kafka,
-    sink: new ClickHouseRowSink(ch.client, ch.database),
+    kafka: config.kafka,
+    ingest: config.ingest,
+    client: kafka,
+    sink: storage.actions,
     logger: silentLogger,
     metrics,
   });
@@ -130,14 +128,9 @@ async function pipelineConsume(brokers: string[], topic: string, dataDir: string
   while (metrics.messages.get() < EVENTS) await new Promise((resolve) => setTimeout(resolve, 20));
   const elapsed = Date.now() - started;
   await consumer.stop();
-  const rs = await ch.client.query({
-    query: `SELECT count() AS n FROM ${ch.database}.actions`,
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<{ n: string }>();
-  if (Number(row?.n) < EVENTS)
-    throw new Error(`pipeline wrote ${String(row?.n)} rows, expected ${String(EVENTS)}`);
-  await ch.close();
+  const rows = await storage.actions.count();
+  if (rows < EVENTS) throw new Error(`pipeline wrote ${String(rows)} rows, expected ${String(EVENTS)}`);
+  await storage.close();
   return elapsed;
 }
 
@@ -189,7 +182,11 @@ async function main(): Promise<void> {
   try {
     const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
     const topic = `bench-${String(Date.now())}`;
-    await ensureTopics(kafka, loadConfig({}, { kafka: { topic, partitions: PARTITIONS } }), silentLogger);
+    await ensureTopics(
+      kafka,
+      loadConfig({}, { kafka: { topic, partitions: PARTITIONS } }).kafka,
+      silentLogger,
+    );
     log.info('producing', { events: EVENTS, partitions: PARTITIONS });
     const produced = await produce(kafka, topic);
     console.log(

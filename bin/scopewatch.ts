@@ -2,17 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
-import { runAnalyze, runDetect } from './detect-commands.js';
-import {
-  runApi,
-  runDemo,
-  runFindings,
-  runIngest,
-  runMigrate,
-  runReplay,
-  runStats,
-  runAll,
-} from './commands.js';
+import { COMMANDS } from './commands.js';
+import { OPTIONS, overridesFrom } from './flags.js';
 
 /** `scopewatch <command> [flags]` — see README "CLI". */
 
@@ -45,66 +36,10 @@ common flags:
   --log-level LEVEL      SCOPEWATCH_LOG_LEVEL (debug|info|warn|error)
 `;
 
-const options = {
-  'data-dir': { type: 'string' },
-  'clickhouse-url': { type: 'string' },
-  brokers: { type: 'string' },
-  topic: { type: 'string' },
-  partitions: { type: 'string' },
-  port: { type: 'string' },
-  'log-level': { type: 'string' },
-  input: { type: 'string' },
-  baseline: { type: 'string' },
-  out: { type: 'string' },
-  identities: { type: 'string' },
-  identity: { type: 'string' },
-  format: { type: 'string' },
-  demo: { type: 'boolean' },
-  rate: { type: 'string' },
-  duration: { type: 'string' },
-  count: { type: 'string' },
-  seed: { type: 'string' },
-  url: { type: 'string' },
-  key: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export type Flags = ReturnType<
-  typeof parseArgs<{ options: typeof options; allowPositionals: true }>
->['values'];
-
-/** CLI flags → config overrides (same paths as the environment variables). */
-function overridesFrom(flags: Flags): Record<string, unknown> {
-  const prune = (o: Record<string, unknown>): Record<string, unknown> =>
-    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  return {
-    ...prune({ dataDir: flags['data-dir'], logLevel: flags['log-level'] }),
-    detect: prune({ identitiesFile: flags.identities }),
-    clickhouse: prune({ url: flags['clickhouse-url'] }),
-    kafka: prune({ brokers: flags.brokers, topic: flags.topic, partitions: flags.partitions }),
-    api: prune({ port: flags.port }),
-    client: prune({ apiUrl: flags.url, apiKey: flags.key }),
-  };
-}
-
-const commands: Record<string, (config: Config, flags: Flags) => Promise<void>> = {
-  run: runAll,
-  ingest: runIngest,
-  api: runApi,
-  migrate: runMigrate,
-  replay: runReplay,
-  demo: runDemo,
-  stats: runStats,
-  analyze: runAnalyze,
-  findings: runFindings,
-  detect: runDetect,
-};
-
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     return 2;
@@ -114,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name === undefined && !parsed.values.help ? 2 : 0;
   }
-  const command = commands[name];
+  const command = COMMANDS[name];
   if (!command) {
     process.stderr.write(`unknown command "${name}"\n\n${USAGE}`);
     return 2;

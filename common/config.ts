@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isSourceFormat, SOURCE_FORMATS } from './formats.js';
+import { formatZodIssues } from './zod-issues.js';
 
 /**
  * The one configuration object. Every knob scopewatch has is here, built from the environment
@@ -207,6 +208,13 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
+/** The slices services are handed: each takes what it needs, not the whole object. */
+export type KafkaSettings = Config['kafka'];
+export type IngestSettings = Config['ingest'];
+export type ClickHouseSettings = Config['clickhouse'];
+export type DetectSettings = Config['detect'];
+export type ApiSettings = Config['api'];
+
 type Tree = Record<string, unknown>;
 
 function setPath(tree: Tree, dotted: string, value: unknown): void {
@@ -261,15 +269,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   }
   const parsed = ConfigSchema.safeParse(deepMerge(fromEnv, overrides));
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const dotted = issue.path.join('.');
-      // `kafka.topicFormats.0` is still SCOPEWATCH_TOPIC_FORMATS: match the variable's path as a prefix.
-      const envName = Object.entries(ENV_VARS).find(
-        ([, p]) => dotted === p || dotted.startsWith(`${p}.`),
-      )?.[0];
-      return `  ${dotted}${envName ? ` (${envName})` : ''}: ${issue.message}`;
+    const lines = formatZodIssues(parsed.error.issues, {
+      prefix: '  ',
+      separator: '\n',
+      where: (issuePath) => {
+        const dotted = issuePath.map(String).join('.');
+        // `kafka.topicFormats.0` is still SCOPEWATCH_TOPIC_FORMATS: match the variable's path as a prefix.
+        const envName = Object.entries(ENV_VARS).find(
+          ([, p]) => dotted === p || dotted.startsWith(`${p}.`),
+        )?.[0];
+        return `${dotted}${envName ? ` (${envName})` : ''}`;
+      },
     });
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(`invalid configuration:\n${lines}`);
   }
   const config = parsed.data;
   config.dataDir = path.resolve(config.dataDir);
@@ -283,6 +295,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
 }
 
 /** The DLQ topic after defaults were applied. */
-export function dlqTopicOf(config: Config): string {
-  return config.kafka.dlqTopic ?? `${config.kafka.topic}.dlq`;
+export function dlqTopicOf(kafka: KafkaSettings): string {
+  return kafka.dlqTopic ?? `${kafka.topic}.dlq`;
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * The repository/package root, found by walking up from this file. Code runs both from
  * sources (vitest) and from dist/ (the CLI), at different depths, and non-code assets such as
- * sql/migrations live only at the root.
+ * storage/migrations live only at the root.
  */
 export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));

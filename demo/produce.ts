@@ -1,14 +1,8 @@
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from '../common/logger.js';
 import type { ActionEventInput } from '../model/action.js';
-import {
-  createDemoStream,
-  DEMO_RAMP_UP_LEAD_MS,
-  eventsPerIdentityHourFor,
-  INCIDENT_KINDS,
-  type DemoEvent,
-  type IncidentKind,
-} from './generator.js';
+import { createDemoStream, DEMO_RAMP_UP_LEAD_MS, eventsPerIdentityHourFor } from './generator.js';
+import { INCIDENT_KINDS, type DemoEvent, type IncidentKind } from './types.js';
 
 /**
  * Sends demo traffic to Kafka at a steady rate, in batches, until told to stop. The generator's

@@ -1,5 +1,6 @@
 import type { DetectorEvent } from '../model/detector-event.js';
-import { FindingBook, WITHHELD_STATUSES, type FindingBookOptions } from './findings.js';
+import { FindingBook, type FindingBookOptions } from './findings.js';
+import { heldForTriage, holdsOutForGood, WITHHELD_STATUSES } from '../model/baseline-policy.js';
 import type { Finding } from '../model/finding.js';
 import { PeerIndex } from './peers.js';
 import { IdentityProfile } from './profile.js';
@@ -9,7 +10,7 @@ import type { IdentityRecord } from '../model/identity.js';
 import { DEFAULT_NOVELTY } from './rules/novelty.js';
 import { SessionNovelty } from './session.js';
 import { termsOf, type Term } from './terms.js';
-import { HELD_FACT, type Detector, type DetectorContext } from './types.js';
+import { type Detector, type DetectorContext } from './types.js';
 
 /**
  * The detection core: events in, findings out, no I/O. Both the streaming path (after each
@@ -148,11 +149,7 @@ export class DetectionEngine {
     this.book.load(list);
     for (const f of list)
       if (f.term_kind && WITHHELD_STATUSES.has(f.status))
-        this.withhold(
-          f.identity_id,
-          { kind: f.term_kind as TermKind, value: f.subject },
-          f.status === 'resolved' || f.baseline[HELD_FACT] === true,
-        );
+        this.withhold(f.identity_id, { kind: f.term_kind as TermKind, value: f.subject }, holdsOutForGood(f));
   }
 
   private withhold(identityId: string, term: Term, held: boolean): void {
@@ -242,7 +239,7 @@ export class DetectionEngine {
       if (!observation) continue;
       touched.push(this.book.record(detector, event, observation, this.now(event)));
       if (observation.term)
-        this.withhold(event.identity_id, observation.term, observation.facts[HELD_FACT] === true);
+        this.withhold(event.identity_id, observation.term, heldForTriage(observation.facts));
     }
     this.learn(event, profile, session);
     return touched;

@@ -1,7 +1,7 @@
-import { DAY_MS } from '../common/time.js';
-import { type Finding, type FindingStatus, SEVERITIES, type Severity } from '../model/finding.js';
 import { createHash } from 'node:crypto';
+import { DAY_MS } from '../common/time.js';
 import type { DetectorEvent } from '../model/detector-event.js';
+import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
 import type { Detector, Observation } from './types.js';
 
 /**
@@ -9,12 +9,6 @@ import type { Detector, Observation } from './types.js';
  * observations into deduplicated findings: the same identity + detector + subject inside the
  * dedup window raises `count` and `last_ts` of one finding instead of opening another.
  */
-
-/**
- * Statuses whose subject stays out of the baseline: still under review, or confirmed and
- * resolved as an incident. `false_positive` and `suppressed` teach the baseline instead.
- */
-export const WITHHELD_STATUSES: ReadonlySet<FindingStatus> = new Set(['open', 'acknowledged', 'resolved']);
 
 export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity);

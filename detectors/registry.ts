@@ -8,6 +8,7 @@ import {
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { dottedPath, formatZodIssues } from '../common/zod-issues.js';
 import { ACTION_CLASSES, IDENTITY_TYPES } from '../model/action.js';
 
 /**
@@ -83,19 +84,20 @@ export function parseIdentitiesFile(text: string, fileName: string): IdentityRec
   }
   const parsed = FileSchema.safeParse(data);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((issue) => {
-      const [, index, ...rest] = issue.path;
-      const entry =
-        typeof index === 'number'
-          ? ((data as { identities: { id?: unknown }[] }).identities[index]?.id ?? index)
-          : undefined;
-      const where =
-        entry === undefined
-          ? issue.path.join('.') || '(root)'
-          : `identity ${JSON.stringify(entry)}: ${rest.join('.') || '(entry)'}`;
-      return `${where}: ${issue.message}`;
+    const issues = formatZodIssues(parsed.error.issues, {
+      max: 5,
+      where: (issuePath) => {
+        const [, index, ...rest] = issuePath;
+        const entry =
+          typeof index === 'number'
+            ? ((data as { identities: { id?: unknown }[] }).identities[index]?.id ?? index)
+            : undefined;
+        return entry === undefined
+          ? dottedPath(issuePath)
+          : `identity ${JSON.stringify(entry)}: ${rest.map(String).join('.') || '(entry)'}`;
+      },
     });
-    throw new RegistryError(`${fileName}: ${issues.join('; ')}`);
+    throw new RegistryError(`${fileName}: ${issues}`);
   }
   const seen = new Set<string>();
   return parsed.data.identities.map((entry) => {

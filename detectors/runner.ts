@@ -5,7 +5,7 @@ import { compareEvents, type DetectorEvent } from '../model/detector-event.js';
 import type { Finding } from '../model/finding.js';
 import { DAY_MS } from '../common/time.js';
 import type { IdentityRecord } from '../model/identity.js';
-import type { DetectionStore } from './store.js';
+import type { Repositories } from '../storage/repositories.js';
 
 /**
  * The I/O glue around the pure engine. Streaming: `judge(rows)` right after an ingest batch is
@@ -20,8 +20,11 @@ import type { DetectionStore } from './store.js';
 
 const TRIAGE_OVERLAP_MS = 60_000;
 
+/** What detection reads and writes: events, baselines, findings, triage decisions. */
+export type DetectionStorage = Pick<Repositories, 'actions' | 'baselines' | 'findings' | 'overrides'>;
+
 export interface RunnerOptions {
-  store: DetectionStore;
+  storage: DetectionStorage;
   logger: Logger;
   registry: () => ReadonlyMap<string, IdentityRecord> | null;
   overrides?: DetectorOverrides;
@@ -54,7 +57,7 @@ export class DetectionRunner {
       registry: this.options.registry(),
       ...(this.options.eventTimeClock ? { now: (e: DetectorEvent) => e.ts } : {}),
     });
-    const peers = await this.options.store.peerCounts(peersBefore);
+    const peers = await this.options.storage.baselines.peerCounts(peersBefore);
     for (const id of peers.identities) engine.peers.addIdentity(id);
     for (const h of peers.holders) engine.peers.setHolders(h, h.n);
     return engine;
@@ -67,14 +70,14 @@ export class DetectionRunner {
       if (!engine.hasProfile(e.identity_id))
         cuts.set(e.identity_id, Math.min(cuts.get(e.identity_id) ?? e.ts, e.ts));
     if (cuts.size === 0) return;
-    const { store } = this.options;
+    const { actions, baselines, findings: stored, overrides: decisions } = this.options.storage;
     const ids = [...cuts.keys()];
     const dedupWindow = this.options.engine?.dedupWindowMs ?? DEFAULT_ENGINE_OPTIONS.dedupWindowMs;
     const [rows, raw, overrides, findings] = await Promise.all([
-      store.baselineRows(cuts),
-      store.eventsBefore(cuts),
-      store.overrides(ids),
-      store.activeFindings(ids, Math.min(...cuts.values()) - Math.max(dedupWindow, DAY_MS)),
+      baselines.asOf(cuts),
+      actions.before(cuts),
+      decisions.forIdentities(ids),
+      stored.active(ids, Math.min(...cuts.values()) - Math.max(dedupWindow, DAY_MS)),
     ]);
     for (const id of ids) engine.touch(id);
     // Live findings, then triage (the latest decision per value wins over older findings), then
@@ -86,18 +89,18 @@ export class DetectionRunner {
     for (const e of raw) engine.learnOnly(e);
   }
 
-  private async judgeWith(engine: DetectionEngine, events: DetectorEvent[]): Promise<JudgeResult> {
+  private async judgeWith(engine: DetectionEngine, events: readonly DetectorEvent[]): Promise<JudgeResult> {
     const sorted = [...events].sort(compareEvents);
     await this.hydrate(engine, sorted);
     const touched = new Map<string, Finding>();
     for (const event of sorted) for (const f of engine.process(event)) touched.set(f.finding_id, f);
     const findings = [...touched.values()].sort((a, b) => (a.finding_id < b.finding_id ? -1 : 1));
-    await this.options.store.saveDetected(findings);
+    await this.options.storage.findings.saveDetected(findings);
     return { events: sorted.length, findings, identities: [...new Set(sorted.map((e) => e.identity_id))] };
   }
 
   /** Streaming: judge the rows an ingest batch just wrote. */
-  async judge(events: DetectorEvent[]): Promise<JudgeResult> {
+  async judge(events: readonly DetectorEvent[]): Promise<JudgeResult> {
     if (events.length === 0) return { events: 0, findings: [], identities: [] };
     // Peers as of the first batch's earliest event: its rows are already in the aggregates
     // and must not count twice (the engine adds them as it learns them).
@@ -117,10 +120,14 @@ export class DetectionRunner {
   private async applyTriage(engine: DetectionEngine): Promise<void> {
     // Re-reading a short overlap is harmless (decisions apply idempotently) and covers writers
     // whose clocks run a little behind this one.
-    const triage = await this.options.store.triageSince(this.triageSeen - TRIAGE_OVERLAP_MS);
-    this.triageSeen = Math.max(this.triageSeen, triage.until);
-    engine.refreshStatuses(triage.findings.filter((f) => engine.hasProfile(f.identity_id)));
-    for (const o of triage.overrides) if (engine.hasProfile(o.identity_id)) engine.applyOverride(o, true);
+    const since = this.triageSeen - TRIAGE_OVERLAP_MS;
+    const { findings, overrides } = this.options.storage;
+    const [decided, triaged] = await Promise.all([overrides.since(since), findings.triagedSince(since)]);
+    this.triageSeen = Math.max(this.triageSeen, decided.latest, ...triaged.map((f) => f.at));
+    engine.refreshStatuses(
+      triaged.filter((f) => engine.hasProfile(f.identity_id)).map(({ at: _at, ...finding }) => finding),
+    );
+    for (const o of decided.overrides) if (engine.hasProfile(o.identity_id)) engine.applyOverride(o, true);
   }
 
   /** Forget streaming state (e.g. after a rebalance moved identities elsewhere). */
@@ -133,8 +140,8 @@ export class DetectionRunner {
    * chunk with its own history. `topic` restricts to one source (offline analysis).
    */
   async judgeIngested(from: number, to: number, topic?: string): Promise<JudgeResult> {
-    const { store } = this.options;
-    const work = await store.identitiesIngested(from, to, topic);
+    const { actions } = this.options.storage;
+    const work = await actions.identitiesIngested(from, to, topic);
     if (work.length === 0) return { events: 0, findings: [], identities: [] };
     const engine = await this.newEngine(Math.min(...work.map((w) => w.min_ts)));
     const size = this.options.chunkSize ?? 2000;
@@ -142,7 +149,7 @@ export class DetectionRunner {
     const findings: Finding[] = [];
     for (let i = 0; i < work.length; i += size) {
       const ids = work.slice(i, i + size).map((w) => w.identity_id);
-      const result = await this.judgeWith(engine, await store.eventsIngested(ids, from, to, topic));
+      const result = await this.judgeWith(engine, await actions.ingested(ids, from, to, topic));
       events += result.events;
       findings.push(...result.findings);
     }

@@ -5,7 +5,7 @@ import type { DetectorEvent } from '../model/detector-event.js';
 /**
  * The things a baseline remembers per identity. Each event contributes at most one value per
  * kind; the same extraction feeds the in-memory profile and the ClickHouse materialized view
- * (`sql/migrations/0004_baselines.sql` mirrors these rules in SQL, and a test keeps them equal).
+ * (`storage/migrations/0004_baselines.sql` mirrors these rules in SQL, and a test keeps them equal).
  */
 
 export interface Term {

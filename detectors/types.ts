@@ -20,13 +20,6 @@ export interface DetectorContext {
   session: SessionNovelty;
 }
 
-/**
- * The fact a finding carries when its term is held for triage: not learned however often it
- * recurs, until an analyst allows it or confirms it (stored with the finding, so a restarted
- * engine and the peer view in ClickHouse hold the same values).
- */
-export const HELD_FACT = 'held_for_triage';
-
 /** What a detector says about one event: a finding to open or to add to. */
 export interface Observation {
   /** Dedup subject: with identity and detector, the finding's key (e.g. the new tool's name). */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { silentLogger } from '../common/logger.js';
-import { analyze } from '../detectors/analyze.js';
+import { analyze } from '../app/analyze.js';
 import { evalDir } from './suites.js';
 
 /**

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { deadLetter, type DlqRecord } from './dead-letters.js';
+import type { KeyedMessage } from './message.js';
 import type { PipelineResult } from './pipeline.js';
 import type { ActionRow, IngestErrorRow, MessageCoordinates } from '../model/rows.js';
 
@@ -35,30 +37,6 @@ export interface OffsetRange {
   last: bigint;
 }
 
-/** A dead-lettered message as it will be produced to the DLQ topic: original bytes plus why. */
-export interface DlqRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
-
-export function dlqHeaders(
-  coordinates: MessageCoordinates,
-  format: string,
-  reasonCode: string,
-  reason: string,
-) {
-  return {
-    'scopewatch.reason_code': reasonCode,
-    'scopewatch.reason': reason,
-    'scopewatch.format': format,
-    'scopewatch.source.topic': coordinates.topic,
-    'scopewatch.source.partition': String(coordinates.partition),
-    'scopewatch.source.offset': coordinates.offset,
-    'scopewatch.source.timestamp': String(coordinates.timestampMs),
-  };
-}
-
 /** Per-message overhead so many tiny messages still count towards the byte limit. */
 const ROW_OVERHEAD_BYTES = 64;
 
@@ -72,11 +50,7 @@ export class PendingBatch {
   bytes = 0;
   openedAtMs: number | null = null;
 
-  add(
-    result: PipelineResult,
-    message: { key: Buffer | null; value: Buffer | null; format: string; coordinates: MessageCoordinates },
-    nowMs: number,
-  ): void {
+  add(result: PipelineResult, message: KeyedMessage, nowMs: number): void {
     this.openedAtMs ??= nowMs;
     this.messages += 1;
     this.bytes += (message.value?.length ?? 0) + ROW_OVERHEAD_BYTES;
@@ -85,14 +59,12 @@ export class PendingBatch {
       case 'ok':
         for (const row of result.rows) this.actions.push(row);
         break;
-      case 'dlq':
-        this.errors.push(result.error);
-        this.dlq.push({
-          key: message.key,
-          value: message.value,
-          headers: dlqHeaders(message.coordinates, message.format, result.reasonCode, result.reason),
-        });
+      case 'dlq': {
+        const letter = deadLetter(message, result.reasonCode, result.reason, result.error);
+        this.errors.push(letter.error);
+        this.dlq.push(letter.record);
         break;
+      }
       case 'drop':
         this.dropped += 1;
         break;

@@ -1,14 +1,15 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { dlqTopicOf, type Config } from '../common/config.js';
+import { dlqTopicOf, type IngestSettings, type KafkaSettings } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { IngestMetrics } from '../common/metrics.js';
-import { KafkaDlqSender } from './dlq.js';
+import { KafkaDlqSender } from './dead-letters.js';
 import { BatchFlusher } from './flusher.js';
-import { createPipeline, type FormatAdapter } from './pipeline.js';
+import { createPipeline } from './pipeline.js';
+import type { FormatAdapter } from './adapters/types.js';
 import type { MessageCoordinates } from '../model/rows.js';
 import { ensureTopics } from './topics.js';
 import { ADAPTERS } from './adapters/index.js';
-import type { RowSink } from './writer.js';
+import type { PostWriteStage, RowSink } from './sinks.js';
 
 /**
  * The Kafka side of ingest. Messages are processed as they arrive and appended to the shared
@@ -20,14 +21,15 @@ import type { RowSink } from './writer.js';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface IngestConsumerOptions {
-  config: Config;
-  kafka: Kafka;
+  kafka: KafkaSettings;
+  ingest: IngestSettings;
+  client: Kafka;
   sink: RowSink;
+  /** Run on each batch once written, before its offsets commit (e.g. streaming detection). */
+  stages?: readonly PostWriteStage[];
   logger: Logger;
   metrics: IngestMetrics;
   adapters?: readonly FormatAdapter[];
-  /** Called after every successful flush (the streaming detectors hook in here later). */
-  onFlushed?: (stats: { messages: number; rows: number; dlq: number }) => void;
 }
 
 export interface RunningConsumer {
@@ -49,24 +51,24 @@ function headerString(message: KafkaMessage, name: string): string | undefined {
 }
 
 export async function startIngestConsumer(options: IngestConsumerOptions): Promise<RunningConsumer> {
-  const { config, kafka, logger, metrics } = options;
+  const { kafka: settings, ingest, client: kafka, logger, metrics } = options;
   const log = logger.child({ component: 'ingest' });
   // Checked before connecting: the config knows the built-in formats, a caller may pass others.
   const known = (options.adapters ?? ADAPTERS).map((a) => a.name);
-  for (const [mapped, format] of Object.entries(config.kafka.topicFormats))
+  for (const [mapped, format] of Object.entries(settings.topicFormats))
     if (!known.includes(format))
       throw new Error(
         `SCOPEWATCH_TOPIC_FORMATS: topic ${mapped} maps to unknown format "${format}" (known: ${known.join(', ')})`,
       );
-  await ensureTopics(kafka, config, log);
+  await ensureTopics(kafka, settings, log);
 
   const pipeline = createPipeline({
-    maxMessageBytes: config.ingest.maxMessageBytes,
-    argsMaxBytes: config.ingest.argsMaxBytes,
+    maxMessageBytes: ingest.maxMessageBytes,
+    argsMaxBytes: ingest.argsMaxBytes,
     adapters: options.adapters,
   });
   const consumer: Consumer = kafka.consumer({
-    groupId: config.kafka.groupId,
+    groupId: settings.groupId,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024,
@@ -81,9 +83,9 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
   });
   await Promise.all([consumer.connect(), producer.connect()]);
 
-  const topicFormats = config.kafka.topicFormats;
+  const topicFormats = settings.topicFormats;
   // The main topic plus any per-format topics (e.g. raw CloudTrail shipped to its own topic).
-  const topics = [config.kafka.topic, ...Object.keys(topicFormats).filter((t) => t !== config.kafka.topic)];
+  const topics = [settings.topic, ...Object.keys(topicFormats).filter((t) => t !== settings.topic)];
   const all = topics.map((topic) => ({ topic }));
   const assigned = new Map<string, number[]>();
   // Mutable state shared by eachBatch, the timer and stop(): kept in one object so every reader sees writes.
@@ -107,18 +109,19 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
 
   const flusher = new BatchFlusher({
     sink: options.sink,
-    dlq: new KafkaDlqSender(producer, dlqTopicOf(config)),
+    stages: options.stages,
+    dlq: new KafkaDlqSender(producer, dlqTopicOf(settings)),
     // Only partitions still assigned to us: committing a revoked one could move its new owner backwards.
     commit: async (offsets) => {
       const owned = offsets.filter((o) => assigned.get(o.topic)?.includes(o.partition) === true);
       if (owned.length > 0) await consumer.commitOffsets(owned);
     },
     limits: {
-      maxRows: config.ingest.maxBatchRows,
-      maxBytes: config.ingest.maxBatchBytes,
-      maxAgeMs: config.ingest.maxBatchAgeMs,
+      maxRows: ingest.maxBatchRows,
+      maxBytes: ingest.maxBatchBytes,
+      maxAgeMs: ingest.maxBatchAgeMs,
     },
-    retryPolicy: { initialMs: config.ingest.retryInitialMs, maxMs: config.ingest.retryMaxMs },
+    retryPolicy: { initialMs: ingest.retryInitialMs, maxMs: ingest.retryMaxMs },
     logger: log,
     metrics,
     onDegraded: () => {
@@ -128,10 +131,9 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
   });
 
   const flush = async (trigger: string): Promise<void> => {
-    const stats = await flusher.flush(trigger);
-    if (stats.messages > 0) options.onFlushed?.(stats);
+    await flusher.flush(trigger);
     // Intake was paused because the batch outgrew its limit while a flush was running.
-    if (!flusher.isDegraded && flusher.pendingBytes < config.ingest.maxBatchBytes * 2) resumeIntake();
+    if (!flusher.isDegraded && flusher.pendingBytes < ingest.maxBatchBytes * 2) resumeIntake();
   };
 
   const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
@@ -190,7 +192,7 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
       if (state.stopping || flusher.isFlushing || flusher.due() === null) return;
       startFlush('age');
     },
-    Math.max(50, Math.floor(config.ingest.maxBatchAgeMs / 2)),
+    Math.max(50, Math.floor(ingest.maxBatchAgeMs / 2)),
   );
   timer.unref();
 
@@ -212,7 +214,7 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: config.kafka.partitionsConsumedConcurrently,
+    partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
     eachBatch,
   });
 

@@ -1,25 +1,11 @@
+import { dlq, type StepResult } from './result.js';
+
 /**
  * Bytes → JSON value, with a typed reason for every way a message can fail before schema
  * validation. Pure: no I/O, no clock.
  */
 
-export const DLQ_REASON_CODES = [
-  'empty',
-  'too_large',
-  'invalid_utf8',
-  'invalid_json',
-  'not_an_object',
-  'schema_violation',
-  'unknown_format',
-  'unmappable',
-  'storage_rejected',
-] as const;
-export type DlqReasonCode = (typeof DLQ_REASON_CODES)[number];
-
-export type DecodeResult =
-  | { kind: 'ok'; json: Record<string, unknown>; text: string }
-  | { kind: 'dlq'; reasonCode: DlqReasonCode; reason: string }
-  | { kind: 'drop'; why: 'tombstone' };
+export type DecodeResult = StepResult<{ json: Record<string, unknown>; text: string }>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -32,33 +18,26 @@ function describeJsonType(value: unknown): string {
 export function decodeMessage(value: Buffer | null, maxBytes: number): DecodeResult {
   // A null value is a Kafka tombstone: a deliberate deletion marker carrying no event.
   if (value === null) return { kind: 'drop', why: 'tombstone' };
-  if (value.length === 0) return { kind: 'dlq', reasonCode: 'empty', reason: 'message is empty (0 bytes)' };
-  if (value.length > maxBytes) {
-    return {
-      kind: 'dlq',
-      reasonCode: 'too_large',
-      reason: `message is ${String(value.length)} bytes, over the ${String(maxBytes)}-byte limit (SCOPEWATCH_MAX_MESSAGE_BYTES)`,
-    };
-  }
+  if (value.length === 0) return dlq('empty', 'message is empty (0 bytes)');
+  if (value.length > maxBytes)
+    return dlq(
+      'too_large',
+      `message is ${String(value.length)} bytes, over the ${String(maxBytes)}-byte limit (SCOPEWATCH_MAX_MESSAGE_BYTES)`,
+    );
   let text: string;
   try {
     text = utf8.decode(value);
   } catch {
-    return { kind: 'dlq', reasonCode: 'invalid_utf8', reason: 'message is not valid UTF-8' };
+    return dlq('invalid_utf8', 'message is not valid UTF-8');
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    return { kind: 'dlq', reasonCode: 'invalid_json', reason: `message is not valid JSON: ${detail}` };
+    return dlq('invalid_json', `message is not valid JSON: ${detail}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return {
-      kind: 'dlq',
-      reasonCode: 'not_an_object',
-      reason: `message must be one JSON object, got ${describeJsonType(json)}`,
-    };
-  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return dlq('not_an_object', `message must be one JSON object, got ${describeJsonType(json)}`);
   return { kind: 'ok', json: json as Record<string, unknown>, text };
 }

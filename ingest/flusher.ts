@@ -1,33 +1,30 @@
 import type { Logger } from '../common/logger.js';
 import type { IngestMetrics } from '../common/metrics.js';
-import {
-  dedupToken,
-  dlqHeaders,
-  flushTrigger,
-  PendingBatch,
-  type DlqRecord,
-  type FlushLimits,
-} from './batch.js';
-import { type PipelineResult, type RawMessage, buildErrorRow } from './pipeline.js';
+import type { ActionRow, IngestErrorRow } from '../model/rows.js';
+import { dedupToken, flushTrigger, PendingBatch, type FlushLimits } from './batch.js';
+import { storageRejected, type DlqRecord, type DlqSender } from './dead-letters.js';
+import type { KeyedMessage } from './message.js';
+import type { PipelineResult } from './pipeline.js';
 import { retry, type RetryPolicy } from './retry.js';
-import type { IngestErrorRow } from '../model/rows.js';
-import type { RowSink } from './writer.js';
+import type { PostWriteStage, RowSink } from './sinks.js';
 
 /**
- * Owns the batch being built and writes it out, in this order, each step retried until it
- * succeeds: actions → ingest_errors → DLQ topic → offset commit. Offsets are committed only
- * after everything before them is durable, so a crash at any point means redelivery, never
- * loss. Flushes are serialised: commits stay monotonic per partition.
+ * Owns the batch being built and writes it out, in this order:
+ *   1. actions            → ClickHouse (retried until it succeeds)
+ *   2. post-write stages  → e.g. streaming detection, on the rows now durable (a failure is
+ *                           logged and never blocks what follows)
+ *   3. dead letters       → `ingest_errors`, then the DLQ topic (each retried until it succeeds)
+ *   4. offset commit
+ * Offsets are committed only after everything before them is durable, so a crash at any point
+ * means redelivery, never loss. Flushes are serialised: commits stay monotonic per partition.
  */
-
-export interface DlqSender {
-  send(records: DlqRecord[]): Promise<void>;
-}
 
 export type Committer = (offsets: { topic: string; partition: number; offset: string }[]) => Promise<void>;
 
 export interface FlusherOptions {
   sink: RowSink;
+  /** Run after the actions are written, before dead letters and the commit. */
+  stages?: readonly PostWriteStage[];
   dlq: DlqSender | null;
   commit: Committer | null;
   limits: FlushLimits;
@@ -53,18 +50,11 @@ export interface FlushStats {
   dlq: number;
 }
 
-interface MessageRef {
-  key: Buffer | null;
-  value: Buffer | null;
-  format: string;
-  coordinates: RawMessage['coordinates'];
-}
-
 class WrittenBatch extends PendingBatch {
   /** The message each action row came from, to dead-letter the original bytes if storage refuses the row. */
-  readonly actionSources: MessageRef[] = [];
+  readonly actionSources: KeyedMessage[] = [];
 
-  override add(result: PipelineResult, message: MessageRef, nowMs: number): void {
+  override add(result: PipelineResult, message: KeyedMessage, nowMs: number): void {
     super.add(result, message, nowMs);
     if (result.kind === 'ok') for (let i = 0; i < result.rows.length; i++) this.actionSources.push(message);
   }
@@ -80,7 +70,7 @@ export class BatchFlusher {
     this.now = options.now ?? Date.now;
   }
 
-  add(result: PipelineResult, message: MessageRef): void {
+  add(result: PipelineResult, message: KeyedMessage): void {
     this.pending.add(result, message, this.now());
     this.options.metrics.pendingMessages.set(this.pending.messages);
   }
@@ -168,18 +158,19 @@ export class BatchFlusher {
       () => sink.insertActions(batch.actions, dedupToken('actions', ranges)),
       call,
     );
+    const refused = new Set(actions.rejected.map((r) => r.row));
+    await this.runStages(
+      refused.size === 0 ? batch.actions : batch.actions.filter((row) => !refused.has(row)),
+    );
+
     const errors: IngestErrorRow[] = [...batch.errors];
     const dlqRecords: DlqRecord[] = [...batch.dlq];
     for (const { row, reason } of actions.rejected) {
       const source = batch.actionSources[batch.actions.indexOf(row)];
       if (!source) continue;
-      const why = `storage rejected the row: ${reason}`;
-      errors.push(buildErrorRow(source, 'storage_rejected', why));
-      dlqRecords.push({
-        key: source.key,
-        value: source.value,
-        headers: dlqHeaders(source.coordinates, source.format, 'storage_rejected', why),
-      });
+      const letter = storageRejected(source, reason);
+      errors.push(letter.error);
+      dlqRecords.push(letter.record);
     }
     const written = await this.step(
       'ingest_errors',
@@ -203,6 +194,17 @@ export class BatchFlusher {
     for (const record of dlqRecords)
       metrics.dlq.inc(1, { reason: record.headers['scopewatch.reason_code'] ?? '' });
     return { messages: batch.messages, rows, dlq: dlqRecords.length };
+  }
+
+  /** Post-write stages, in order; one failing is logged and skipped (see PostWriteStage). */
+  private async runStages(rows: readonly ActionRow[]): Promise<void> {
+    for (const stage of this.options.stages ?? []) {
+      try {
+        await stage.run(rows);
+      } catch (error) {
+        this.options.logger.warn(`${stage.name} failed; the batch is written and commits anyway`, { error });
+      }
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { redactJson, redactString, redactStringMap } from './redaction.js';
+import { redactJson, redactString, redactStringMap } from './redaction/index.js';
 import type { ActionRow, MessageCoordinates, RedactionRow } from '../model/rows.js';
 import { SCHEMA_VERSION, type ActionEvent } from '../model/action.js';
 

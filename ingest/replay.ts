@@ -2,20 +2,29 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { Config } from '../common/config.js';
+import type { IngestSettings } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { IngestMetrics } from '../common/metrics.js';
 import { BatchFlusher } from './flusher.js';
-import { createPipeline, type FormatAdapter } from './pipeline.js';
-import type { RowSink } from './writer.js';
+import type { FormatAdapter } from './adapters/types.js';
+import { createPipeline } from './pipeline.js';
+import type { PostWriteStage, RowSink } from './sinks.js';
 
 /**
- * Backfill from files through the same pipeline and writer as Kafka. Each line is one
- * message; its coordinates are the file name and line number, so replaying the same file
- * twice writes the same rows (and the same deterministic event ids) again, deduplicated.
- * A `.json`/`.json.gz` file is one JSON document instead (CloudTrail's S3 delivery files are):
- * its records are the messages, numbered from 1.
+ * Backfill through the same pipeline and writer as Kafka, from any async source of messages:
+ * a file (`replayFile`), or messages already in memory (demo history). Each message's
+ * coordinates are the source's name (topic `file:<name>`) and its position, so replaying the
+ * same source twice writes the same rows (and the same deterministic event ids) again,
+ * deduplicated. In a file each line is one message; a `.json`/`.json.gz` file is one JSON
+ * document instead (CloudTrail's S3 delivery files are): its records are the messages,
+ * numbered from 1.
  */
+
+/** One message of a replay source and its position in it (line or record number, from 1). */
+export interface ReplayMessage {
+  position: number;
+  bytes: Buffer;
+}
 
 const NEWLINE = 0x0a;
 
@@ -76,7 +85,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 /** The messages of a file with their position (line number, or record number in a document). */
-async function* fileMessages(file: string): AsyncGenerator<{ position: number; bytes: Buffer }> {
+export async function* fileMessages(file: string): AsyncGenerator<ReplayMessage> {
   if (isDocumentFile(file)) {
     const messages = documentMessages(await readAll(openInput(file)));
     for (const [i, bytes] of messages.entries()) yield { position: i + 1, bytes };
@@ -100,42 +109,55 @@ export interface ReplayResult {
   dlq: number;
 }
 
-export async function replayFile(options: {
-  file: string;
+/** Messages held in memory, numbered from 1 as a file's lines would be. */
+export function* memoryMessages(messages: Iterable<Buffer>): Generator<ReplayMessage> {
+  let position = 0;
+  for (const bytes of messages) yield { position: ++position, bytes };
+}
+
+export interface ReplayOptions {
+  source: AsyncIterable<ReplayMessage> | Iterable<ReplayMessage>;
+  /** The source's name: coordinates (topic `file:<name>`), dedup tokens and derived event ids use it. */
+  name: string;
   format: string;
-  config: Config;
+  ingest: IngestSettings;
   sink: RowSink;
+  /** Post-write stages (none for a backfill; detection judges it on its own schedule). */
+  stages?: readonly PostWriteStage[];
   logger: Logger;
   metrics: IngestMetrics;
   adapters?: readonly FormatAdapter[];
-}): Promise<ReplayResult> {
-  const { config, file, format } = options;
+}
+
+export async function replay(options: ReplayOptions): Promise<ReplayResult> {
+  const { ingest, format, name } = options;
   const pipeline = createPipeline({
-    maxMessageBytes: config.ingest.maxMessageBytes,
-    argsMaxBytes: config.ingest.argsMaxBytes,
+    maxMessageBytes: ingest.maxMessageBytes,
+    argsMaxBytes: ingest.argsMaxBytes,
     adapters: options.adapters,
   });
   const flusher = new BatchFlusher({
     sink: options.sink,
+    stages: options.stages,
     dlq: null,
     commit: null,
     limits: {
-      maxRows: config.ingest.maxBatchRows,
-      maxBytes: config.ingest.maxBatchBytes,
-      // Files have no idle periods: only size matters.
+      maxRows: ingest.maxBatchRows,
+      maxBytes: ingest.maxBatchBytes,
+      // Replays have no idle periods: only size matters.
       maxAgeMs: Number.MAX_SAFE_INTEGER,
     },
-    retryPolicy: { initialMs: config.ingest.retryInitialMs, maxMs: config.ingest.retryMaxMs },
-    logger: options.logger.child({ component: 'replay', file }),
+    retryPolicy: { initialMs: ingest.retryInitialMs, maxMs: ingest.retryMaxMs },
+    logger: options.logger.child({ component: 'replay', source: name }),
     metrics: options.metrics,
   });
-  const topic = `file:${path.basename(file)}`;
+  const topic = `file:${name}`;
   const result: ReplayResult = { read: 0, written: 0, dlq: 0 };
   const account = (stats: { rows: number; dlq: number }): void => {
     result.written += stats.rows;
     result.dlq += stats.dlq;
   };
-  for await (const { position, bytes } of fileMessages(file)) {
+  for await (const { position, bytes } of options.source) {
     result.read += 1;
     const message = {
       key: null,
@@ -155,4 +177,12 @@ export async function replayFile(options: {
   }
   account(await flusher.flush('end'));
   return result;
+}
+
+/** A file, by its base name: `.jsonl[.gz]` lines, or one `.json[.gz]` document. */
+export function replayFile(
+  options: Omit<ReplayOptions, 'source' | 'name'> & { file: string },
+): Promise<ReplayResult> {
+  const { file, ...rest } = options;
+  return replay({ ...rest, source: fileMessages(file), name: path.basename(file) });
 }

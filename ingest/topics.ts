@@ -1,29 +1,29 @@
 import type { Kafka } from 'kafkajs';
-import { dlqTopicOf, type Config } from '../common/config.js';
+import { dlqTopicOf, type KafkaSettings } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 
 /**
  * Topics are created explicitly: broker auto-creation races with the first produce on KRaft
  * and picks the broker's default partition count instead of ours.
  */
-export async function ensureTopics(kafka: Kafka, config: Config, logger: Logger): Promise<void> {
+export async function ensureTopics(kafka: Kafka, settings: KafkaSettings, logger: Logger): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const wanted = [
-      ...new Set([config.kafka.topic, dlqTopicOf(config), ...Object.keys(config.kafka.topicFormats)]),
+      ...new Set([settings.topic, dlqTopicOf(settings), ...Object.keys(settings.topicFormats)]),
     ].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
       topics: wanted.map((topic) => ({
         topic,
-        numPartitions: config.kafka.partitions,
-        replicationFactor: config.kafka.replicationFactor,
+        numPartitions: settings.partitions,
+        replicationFactor: settings.replicationFactor,
       })),
     });
-    logger.info('topics created', { topics: wanted, partitions: config.kafka.partitions });
+    logger.info('topics created', { topics: wanted, partitions: settings.partitions });
   } finally {
     await admin.disconnect();
   }

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import type { Config } from '../common/config.js';
+import type { KafkaSettings } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 
 /** kafkajs log levels → ours, so broker chatter lands in the same structured log. */
@@ -16,24 +16,24 @@ function kafkaLogCreator(logger: Logger) {
     };
 }
 
-function sasl(config: Config): SASLOptions | undefined {
-  const { mechanism, username, password } = config.kafka.sasl;
+function sasl(settings: KafkaSettings): SASLOptions | undefined {
+  const { mechanism, username, password } = settings.sasl;
   if (!mechanism) return undefined;
   if (!username || !password)
     throw new Error('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
   return { mechanism, username, password };
 }
 
-export function createKafka(config: Config, brokers: string[], logger: Logger): Kafka {
+export function createKafka(settings: KafkaSettings, brokers: string[], logger: Logger): Kafka {
   const options: KafkaConfig = {
-    clientId: config.kafka.clientId,
+    clientId: settings.clientId,
     brokers,
-    ssl: config.kafka.ssl,
+    ssl: settings.ssl,
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(logger.child({ component: 'kafkajs' })),
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
   };
-  const auth = sasl(config);
+  const auth = sasl(settings);
   if (auth) options.sasl = auth;
   return new Kafka(options);
 }

@@ -4,13 +4,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
 import { onShutdown } from '../common/shutdown.js';
-import {
-  isProcessAlive,
-  LocalBrokerError,
-  PrerequisiteError,
-  startLocalBroker,
-  type LocalBroker,
-} from './local-broker.js';
+import { LocalBrokerError } from './local-broker-error.js';
+import { startLocalBroker, type LocalBroker } from './local-broker.js';
+import { PrerequisiteError } from './prerequisites.js';
+import { isProcessAlive } from './processes.js';
 
 /**
  * Run the local Kafka broker on its own (`npm run kafka:start` / `kafka:stop`), for pointing a

@@ -1,11 +1,6 @@
 import { isDestination, type Term } from '../terms.js';
-import {
-  HELD_FACT,
-  severityFromScore,
-  type Detector,
-  type DetectorContext,
-  type Observation,
-} from '../types.js';
+import { severityFromScore, type Detector, type DetectorContext, type Observation } from '../types.js';
+import { HELD_FACT } from '../../model/baseline-policy.js';
 import {
   destinationTypesOf,
   established,

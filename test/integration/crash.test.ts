@@ -6,7 +6,7 @@ import { silentLogger } from '../../common/logger.js';
 import { packageRoot } from '../../common/paths.js';
 import { generateDemoEvents } from '../../demo/generator.js';
 import { ensureTopics } from '../../ingest/topics.js';
-import { openClickHouse } from '../../sql/client.js';
+import { openClickHouse } from '../../storage/clickhouse.js';
 import { allCommitted, exited, offsetsOf, produceAll, testConfig, testKafka, waitFor } from './helpers.js';
 
 /**
@@ -25,7 +25,7 @@ describe('crash safety', () => {
     const brokers = inject('kafkaBrokers');
     const config = testConfig(brokers, { ingest: { maxBatchAgeMs: 200, maxBatchRows: 5000 } });
     const kafka = testKafka(brokers);
-    await ensureTopics(kafka, config, silentLogger);
+    await ensureTopics(kafka, config.kafka, silentLogger);
 
     const env = {
       ...process.env,
@@ -89,8 +89,7 @@ describe('crash safety', () => {
     const ch = await openClickHouse(config);
     try {
       const count = async (query: string): Promise<number> => {
-        const rs = await ch.client.query({ query, format: 'JSONEachRow' });
-        const [row] = await rs.json<{ n: string }>();
+        const [row] = await ch.query<{ n: string }>(query);
         return Number(row?.n);
       };
       expect(await count(`SELECT uniqExact(event_id) AS n FROM ${ch.database}.actions`)).toBe(TOTAL);

@@ -1,10 +1,9 @@
 import { describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
-import { DetectionStore } from '../../detectors/store.js';
-import { seedDemoHistory } from '../../demo/history.js';
-import { WATERMARK } from '../../bin/detect-commands.js';
+import { seedDemoHistory } from '../../app/demo.js';
+import { WATERMARK } from '../../app/scheduled-detection.js';
 import { DetectionRunner } from '../../detectors/runner.js';
-import { scalar, testConfig, useClickHouse } from './helpers.js';
+import { scalar, storageOf, testConfig, useClickHouse } from './helpers.js';
 
 /**
  * `run --demo` loads the demo agents' past before live traffic: it lands in storage and in the
@@ -16,7 +15,10 @@ describe('demo history', () => {
 
   it('loads days of incident-free habits as already judged, once', async () => {
     const db = ch().database;
-    const loaded = await seedDemoHistory(config, ch(), silentLogger, { seed: 8, watermark: WATERMARK });
+    const loaded = await seedDemoHistory(config.ingest, storageOf(ch()), silentLogger, {
+      seed: 8,
+      watermark: WATERMARK,
+    });
     expect(loaded).toBeGreaterThan(10_000);
     expect(await scalar(ch(), `SELECT count() FROM ${db}.actions`)).toBe(loaded);
     // The baselines learned it: every active demo agent has two days of history.
@@ -28,10 +30,12 @@ describe('demo history', () => {
       ),
     ).toBeGreaterThanOrEqual(4);
     // Nothing is left for the scheduled pass to judge.
-    const store = new DetectionStore(ch().client, db);
-    const runner = new DetectionRunner({ store, logger: silentLogger, registry: () => null });
-    const from = (await store.watermark(WATERMARK)) ?? 0;
+    const storage = storageOf(ch());
+    const runner = new DetectionRunner({ storage, logger: silentLogger, registry: () => null });
+    const from = (await storage.detectorState.watermark(WATERMARK)) ?? 0;
     expect((await runner.judgeIngested(from, Date.now())).events).toBe(0);
-    expect(await seedDemoHistory(config, ch(), silentLogger, { seed: 8, watermark: WATERMARK })).toBe(0);
+    expect(
+      await seedDemoHistory(config.ingest, storage, silentLogger, { seed: 8, watermark: WATERMARK }),
+    ).toBe(0);
   });
 });

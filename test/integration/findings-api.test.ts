@@ -8,10 +8,8 @@ import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { generateDemoEvents } from '../../demo/generator.js';
 import type { Finding } from '../../model/finding.js';
 import { DetectionRunner } from '../../detectors/runner.js';
-import { DetectionStore } from '../../detectors/store.js';
 import { replayFile } from '../../ingest/replay.js';
-import { ClickHouseRowSink } from '../../ingest/writer.js';
-import { testConfig, useClickHouse } from './helpers.js';
+import { storageOf, testConfig, useClickHouse } from './helpers.js';
 
 /** The findings API over findings the detectors really produced (real engine): roles, filters, paging, triage. */
 
@@ -24,7 +22,7 @@ const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 describe('findings API', () => {
   const app = () =>
     buildApi({
-      ch: clickhouse(),
+      storage: storageOf(clickhouse()),
       keys: parseApiKeys([`analyst:${analyst}`, `compliance:${compliance}`]),
       logger: silentLogger,
       metrics: new MetricsRegistry(),
@@ -41,13 +39,13 @@ describe('findings API', () => {
     await replayFile({
       file,
       format: 'canonical',
-      config,
-      sink: new ClickHouseRowSink(ch.client, ch.database),
+      ingest: config.ingest,
+      sink: storageOf(ch).actions,
       logger: silentLogger,
       metrics: ingestMetrics(new MetricsRegistry()),
     });
     await new DetectionRunner({
-      store: new DetectionStore(ch.client, ch.database),
+      storage: storageOf(ch),
       logger: silentLogger,
       registry: () => null,
     }).judgeIngested(0, Date.now() + 1000);

@@ -233,19 +233,16 @@ describe('source formats through Kafka', () => {
     const dlq = await readDlq(kafka, config.kafka.dlqTopic ?? '', 5);
     await consumer.stop();
 
-    const rows = await (
-      await ch.client.query({
-        query: `SELECT source_format, kafka_topic, identity_id, tool, action, source_system FROM ${ch.database}.actions FINAL`,
-        format: 'JSONEachRow',
-      })
-    ).json<{
+    const rows = await ch.query<{
       source_format: string;
       kafka_topic: string;
       identity_id: string;
       tool: string;
       action: string;
       source_system: string;
-    }>();
+    }>(
+      `SELECT source_format, kafka_topic, identity_id, tool, action, source_system FROM ${ch.database}.actions FINAL`,
+    );
     const route = (topic: string) => (topic === base ? 'main' : topic.slice(base.length + 1));
     expect(
       rows
@@ -277,12 +274,9 @@ describe('source formats through Kafka', () => {
       'otel: resourceSpans[0].scopeSpans[0].spans[0].attributes.gen_ai.tool.name: missing on a tool span',
       'unknown format "syslog" (known: canonical, otel, mcp, cloudtrail, github)',
     ];
-    const stored = await (
-      await ch.client.query({
-        query: `SELECT format, reason_code, reason FROM ${ch.database}.ingest_errors FINAL ORDER BY reason`,
-        format: 'JSONEachRow',
-      })
-    ).json<{ format: string; reason_code: string; reason: string }>();
+    const stored = await ch.query<{ format: string; reason_code: string; reason: string }>(
+      `SELECT format, reason_code, reason FROM ${ch.database}.ingest_errors FINAL ORDER BY reason`,
+    );
     expect(stored.map((r) => r.reason)).toEqual(expectedReasons);
     expect(stored.map((r) => r.reason_code)).toEqual([
       'unmappable',

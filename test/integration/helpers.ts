@@ -8,9 +8,12 @@ import { loadConfig, type Config } from '../../common/config.js';
 import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry, type IngestMetrics } from '../../common/metrics.js';
 import { startIngestConsumer } from '../../ingest/consumer.js';
-import { ClickHouseRowSink, type RowSink } from '../../ingest/writer.js';
-import { openClickHouse, type ClickHouse } from '../../sql/client.js';
-import { prepareSchema } from '../../sql/setup.js';
+import type { PostWriteStage, RowSink } from '../../ingest/sinks.js';
+import { ActionsRepository } from '../../storage/actions.js';
+import { openClickHouse } from '../../storage/clickhouse.js';
+import type { ClickHouseGateway } from '../../storage/gateway.js';
+import { repositoriesOf, type Repositories } from '../../storage/repositories.js';
+import { prepareSchema } from '../../storage/schema.js';
 
 /** Shared plumbing for integration tests: isolated config, producing, waiting, offsets. */
 
@@ -102,11 +105,11 @@ export function allCommitted(offsets: { committed: bigint; end: bigint }[]): boo
  * Opens the embedded engine (migrated) for the test file and closes it afterwards. Returns a
  * getter: the handle exists only once beforeAll has run.
  */
-export function useClickHouse(config: Config): () => ClickHouse {
-  let ch: ClickHouse | undefined;
+export function useClickHouse(config: Config): () => ClickHouseGateway {
+  let ch: ClickHouseGateway | undefined;
   beforeAll(async () => {
     ch = await openClickHouse(config);
-    await prepareSchema(ch, config, silentLogger);
+    await prepareSchema(ch, config.clickhouse, silentLogger);
   });
   afterAll(async () => {
     await ch?.close();
@@ -117,14 +120,18 @@ export function useClickHouse(config: Config): () => ClickHouse {
   };
 }
 
+/** Every repository over the test's ClickHouse, and the gateway (what the API and services are handed). */
+export function storageOf(ch: ClickHouseGateway): Repositories & { gateway: ClickHouseGateway } {
+  return { ...repositoriesOf(ch), gateway: ch };
+}
+
 /** First column of the first row as a number (ClickHouse returns 64-bit integers as strings). */
 export async function scalar(
-  ch: ClickHouse,
+  ch: ClickHouseGateway,
   query: string,
   params: Record<string, unknown> = {},
 ): Promise<number> {
-  const rs = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' });
-  const [row] = await rs.json<Record<string, string | number>>();
+  const [row] = await ch.query<Record<string, string | number>>(query, params);
   return Number(Object.values(row ?? {})[0] ?? 0);
 }
 
@@ -132,13 +139,15 @@ export async function scalar(
 export function startTestConsumer(
   config: Config,
   kafka: Kafka,
-  ch: ClickHouse,
-  options: { sink?: RowSink; metrics?: IngestMetrics } = {},
+  ch: ClickHouseGateway,
+  options: { sink?: RowSink; stages?: readonly PostWriteStage[]; metrics?: IngestMetrics } = {},
 ): ReturnType<typeof startIngestConsumer> {
   return startIngestConsumer({
-    config,
-    kafka,
-    sink: options.sink ?? new ClickHouseRowSink(ch.client, ch.database),
+    kafka: config.kafka,
+    ingest: config.ingest,
+    client: kafka,
+    sink: options.sink ?? new ActionsRepository(ch),
+    stages: options.stages,
     logger: silentLogger,
     metrics: options.metrics ?? ingestMetrics(new MetricsRegistry()),
   });

@@ -45,9 +45,7 @@ describe('ClickHouse outage', () => {
     await waitFor('first commit', offsets, allCommitted);
     const before = await offsets();
 
-    await ch.client.command({
-      query: `ALTER TABLE ${ch.database}.actions MODIFY SETTING parts_to_throw_insert = 1`,
-    });
+    await ch.command(`ALTER TABLE ${ch.database}.actions MODIFY SETTING parts_to_throw_insert = 1`);
     try {
       await produceAll(kafka, config.kafka.topic, messages.slice(1_000));
       await waitFor(
@@ -63,9 +61,7 @@ describe('ClickHouse outage', () => {
       expect(during.some((o, i) => o.end > (before[i]?.end ?? 0n))).toBe(true);
       expect(metrics.paused.get()).toBe(1);
     } finally {
-      await ch.client.command({
-        query: `ALTER TABLE ${ch.database}.actions RESET SETTING parts_to_throw_insert`,
-      });
+      await ch.command(`ALTER TABLE ${ch.database}.actions RESET SETTING parts_to_throw_insert`);
     }
 
     await waitFor('all 6,000 after recovery', distinct, (n) => n >= 6_000, 60_000);

@@ -9,11 +9,11 @@ import { parseApiKeys } from '../../api/auth.js';
 import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
-import { generateDemoEvents, malformedSamples } from '../../demo/generator.js';
+import { generateDemoEvents } from '../../demo/generator.js';
+import { malformedSamples } from '../../demo/malformed.js';
 import { replayFile } from '../../ingest/replay.js';
-import type { EventStats } from '../../ingest/stats.js';
-import { ClickHouseRowSink } from '../../ingest/writer.js';
-import { testConfig, useClickHouse } from './helpers.js';
+import type { EventStats } from '../../model/event-stats.js';
+import { storageOf, testConfig, useClickHouse } from './helpers.js';
 
 /** File replay through the same pipeline, then the stats API over what arrived (real engine). */
 
@@ -44,19 +44,17 @@ describe('replay', () => {
       replayFile({
         file: input.file,
         format: 'canonical',
-        config,
-        sink: new ClickHouseRowSink(ch.client, ch.database),
+        ingest: config.ingest,
+        sink: storageOf(ch).actions,
         logger: silentLogger,
         metrics: ingestMetrics(new MetricsRegistry()),
       });
     const first = await run();
     expect(first).toEqual({ read: input.valid + input.bad, written: input.valid, dlq: input.bad });
     await run();
-    const rs = await ch.client.query({
-      query: `SELECT count() AS rows, uniqExact(event_id) AS ids FROM ${ch.database}.actions FINAL WHERE kafka_topic = 'file:history.jsonl.gz'`,
-      format: 'JSONEachRow',
-    });
-    const [counts] = await rs.json<{ rows: string; ids: string }>();
+    const [counts] = await ch.query<{ rows: string; ids: string }>(
+      `SELECT count() AS rows, uniqExact(event_id) AS ids FROM ${ch.database}.actions FINAL WHERE kafka_topic = 'file:history.jsonl.gz'`,
+    );
     expect(Number(counts?.rows)).toBe(input.valid);
     expect(Number(counts?.ids)).toBe(input.valid);
   });
@@ -66,7 +64,7 @@ describe('stats API', () => {
   const analyst = 'analyst-key-0123456789abcdef';
   const app = () =>
     buildApi({
-      ch: clickhouse(),
+      storage: storageOf(clickhouse()),
       keys: parseApiKeys([`analyst:${analyst}`]),
       logger: silentLogger,
       metrics: new MetricsRegistry(),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dedupToken, flushTrigger, PendingBatch } from '../../ingest/batch.js';
 import type { PipelineResult } from '../../ingest/pipeline.js';
 import { backoffDelay } from '../../ingest/retry.js';
-import { chunkByBytes } from '../../ingest/dlq.js';
+import { chunkByBytes } from '../../ingest/dead-letters.js';
 
 const limits = { maxRows: 3, maxBytes: 1000, maxAgeMs: 500 };
 

@@ -3,16 +3,13 @@ import type { Message, Producer, ProducerRecord } from 'kafkajs';
 import { silentLogger } from '../../common/logger.js';
 import {
   createDemoStream,
-  DEMO_APPROVERS,
   DEMO_RAMP_UP_LEAD_MS,
   eventsPerIdentityHourFor,
-  DEMO_IDENTITIES,
   generateDemoEvents,
-  INCIDENT_KINDS,
-  malformedSamples,
-  REVOKED_DEMO_IDENTITY,
-  type DemoEvent,
 } from '../../demo/generator.js';
+import { malformedSamples } from '../../demo/malformed.js';
+import { DEMO_APPROVERS, DEMO_IDENTITIES, REVOKED_DEMO_IDENTITY } from '../../demo/personas.js';
+import { INCIDENT_KINDS, type DemoEvent } from '../../demo/types.js';
 import { DEMO_HISTORY_DAYS, demoHistoryEvents } from '../../demo/history.js';
 import { produceDemo } from '../../demo/produce.js';
 import { ActionEventSchema, type ActionEventInput } from '../../model/action.js';

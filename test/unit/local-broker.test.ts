@@ -5,21 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
-import {
-  brokerProperties,
-  checkPrerequisites,
-  classpathFile,
-  findExecutable,
-  freeLoopbackPorts,
-  isProcessAlive,
-  newClusterId,
-  PrerequisiteError,
-  readCachedClasspath,
-  renderServerProperties,
-  resolveClasspath,
-  startLocalBroker,
-  type LocalKafkaVersion,
-} from '../../kafka/local-broker.js';
+import { startLocalBroker, type LocalKafkaVersion } from '../../kafka/local-broker.js';
+import { freeLoopbackPorts } from '../../kafka/loopback-ports.js';
+import { classpathFile, readCachedClasspath, resolveClasspath } from '../../kafka/maven-classpath.js';
+import { checkPrerequisites, findExecutable, PrerequisiteError } from '../../kafka/prerequisites.js';
+import { isProcessAlive } from '../../kafka/processes.js';
+import { brokerProperties, renderServerProperties } from '../../kafka/server-properties.js';
+import { newClusterId } from '../../kafka/storage-format.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'scopewatch-local-broker-'));
 

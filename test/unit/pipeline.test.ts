@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createPipeline, type RawMessage } from '../../ingest/pipeline.js';
+import type { RawMessage } from '../../ingest/message.js';
+import { createPipeline } from '../../ingest/pipeline.js';
 import { capArgs, deriveEventId, normalizeDomain } from '../../ingest/normalize.js';
 
 const pipeline = createPipeline({ maxMessageBytes: 64 * 1024, argsMaxBytes: 512 });

@@ -11,7 +11,7 @@ import {
   redactStringMap,
   shannonEntropy,
   type SecretKind,
-} from '../../ingest/redaction.js';
+} from '../../ingest/redaction/index.js';
 
 // Every fake credential below is generated at run time (deterministic pseudo-random text after a
 // known prefix), never pasted: nothing in this file looks like a live token to a secret scanner.

@@ -8,7 +8,8 @@ import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { documentMessages, isDocumentFile, replayFile } from '../../ingest/replay.js';
 import type { ActionRow, IngestErrorRow } from '../../model/rows.js';
-import type { InsertOutcome, RowSink } from '../../ingest/writer.js';
+import type { RowSink } from '../../ingest/sinks.js';
+import type { InsertOutcome } from '../../storage/insert-rejects.js';
 
 /** Replay of whole-document files (CloudTrail S3 delivery files) next to JSON Lines, without ClickHouse. */
 
@@ -54,7 +55,7 @@ async function replay(file: string, format = 'cloudtrail') {
   const result = await replayFile({
     file,
     format,
-    config,
+    ingest: config.ingest,
     sink,
     logger: silentLogger,
     metrics: ingestMetrics(new MetricsRegistry()),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadMigrations, renderStatement, splitStatements } from '../../sql/migrate.js';
-import { currentTtlDays, ttlStatement } from '../../sql/retention.js';
+import { loadMigrations, renderStatement, splitStatements } from '../../storage/migrate.js';
+import { currentTtlDays, ttlStatement } from '../../storage/retention.js';
 
 describe('migrations', () => {
   it('splits statements on trailing semicolons and drops comments', () => {
@@ -20,9 +20,12 @@ describe('migrations', () => {
     for (const m of migrations) {
       expect(m.checksum).toMatch(/^[0-9a-f]{64}$/);
       // Re-applying a migration interrupted half-way must be harmless: creations are guarded,
-      // drops tolerate absence, backfills skip what is already there.
+      // drops tolerate absence, backfills skip what is already there, added columns are guarded
+      // and materializing one rewrites it with the same values.
       for (const s of m.statements)
-        expect(s).toMatch(/^CREATE [\s\S]*IF NOT EXISTS|^DROP \w+ IF EXISTS|^INSERT INTO [\s\S]* NOT IN \(/);
+        expect(s).toMatch(
+          /^CREATE [\s\S]*IF NOT EXISTS|^DROP \w+ IF EXISTS|^INSERT INTO [\s\S]* NOT IN \(|^ALTER TABLE \S+\s+(ADD COLUMN IF NOT EXISTS|MATERIALIZE COLUMN) /,
+        );
     }
   });
   it('renders the database name', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyInsertError, insertIsolatingRejects } from '../../ingest/writer.js';
+import { classifyInsertError, insertIsolatingRejects } from '../../storage/insert-rejects.js';
 import { retry } from '../../ingest/retry.js';
 
 class FakeClickHouseError extends Error {

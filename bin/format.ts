@@ -1,0 +1,41 @@
+import type { EventStats } from '../model/event-stats.js';
+import type { Finding } from '../model/finding.js';
+
+/** Terminal renderings of what the API returns. */
+
+/** Stats: identities table, DLQ reasons, latest events. */
+export function formatStats(stats: EventStats): string {
+  const lines = [
+    `events: ${String(stats.total_events)}`,
+    '',
+    'identity                        events  tools  sessions  last seen',
+  ];
+  for (const i of stats.identities) {
+    lines.push(
+      `${i.identity_id.padEnd(30)} ${String(i.events).padStart(7)} ${String(i.tools).padStart(6)} ${String(i.sessions).padStart(9)}  ${i.last_ts}`,
+    );
+  }
+  lines.push(
+    '',
+    `dead-lettered: ${stats.dlq.map((d) => `${d.reason_code}=${String(d.messages)}`).join(' ') || 'none'}`,
+  );
+  lines.push('', 'recent events:');
+  for (const e of stats.recent) {
+    const target = e.target_domain || e.resource_id;
+    lines.push(
+      `  ${e.ts}  ${e.identity_id.padEnd(16)} ${e.action.padEnd(14)} ${e.tool}${target ? ` → ${target}` : ''} (${e.outcome})`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Findings, one per line with the explanation under it. */
+export function formatFindings(findings: readonly Finding[]): string {
+  if (findings.length === 0) return 'no findings yet\n';
+  const lines = findings.map(
+    (f) =>
+      `${new Date(f.last_ts).toISOString()}  ${f.severity.padEnd(8)} ${f.score.toFixed(2)}  ${f.detector.padEnd(28)} ` +
+      `${f.identity_id}  ×${String(f.count)}\n    ${f.explanation}`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,32 @@
+import { ActionsRepository } from './actions.js';
+import { BaselinesRepository } from './baselines.js';
+import { DetectorStateRepository } from './detector-state.js';
+import { EventStatsRepository } from './event-stats.js';
+import { FindingsRepository } from './findings.js';
+import type { SqlGateway } from './gateway.js';
+import { IdentitiesRepository } from './identities.js';
+import { OverridesRepository } from './overrides.js';
+
+/** Every repository over one gateway: what services are handed instead of a client. */
+export interface Repositories {
+  actions: ActionsRepository;
+  baselines: BaselinesRepository;
+  findings: FindingsRepository;
+  overrides: OverridesRepository;
+  identities: IdentitiesRepository;
+  detectorState: DetectorStateRepository;
+  eventStats: EventStatsRepository;
+}
+
+export function repositoriesOf(ch: SqlGateway): Repositories {
+  const baselines = new BaselinesRepository(ch);
+  return {
+    actions: new ActionsRepository(ch),
+    baselines,
+    findings: new FindingsRepository(ch),
+    overrides: new OverridesRepository(ch),
+    identities: new IdentitiesRepository(ch, baselines),
+    detectorState: new DetectorStateRepository(ch),
+    eventStats: new EventStatsRepository(ch),
+  };
+}

@@ -1,0 +1,23 @@
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import type { ClickHouseGateway } from './gateway.js';
+import { migrate, type MigrateResult } from './migrate.js';
+import { reconcileRetention } from './retention.js';
+
+/** Everything that must hold before a process reads or writes: schema current, retention as configured. */
+export async function prepareSchema(
+  ch: ClickHouseGateway,
+  clickhouse: Config['clickhouse'],
+  logger: Logger,
+): Promise<MigrateResult> {
+  const result = await migrate(ch, logger);
+  await reconcileRetention(
+    ch,
+    [
+      { table: 'actions', column: 'ts', days: clickhouse.actionsTtlDays },
+      { table: 'ingest_errors', column: 'received_at', days: clickhouse.errorsTtlDays },
+    ],
+    logger,
+  );
+  return result;
+}

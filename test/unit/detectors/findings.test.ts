@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { dedupKey, FindingBook, riskScore } from '../../../detectors/findings.js';
+import { createNewToolDetector } from '../../../detectors/rules/scope-new-tool.js';
+import type { Detector } from '../../../detectors/types.js';
+import { DAY_MS } from '../../../common/time.js';
+import type { Finding } from '../../../model/finding.js';
+import { ev, T0 } from './fixtures.js';
+
+describe('findings book', () => {
+  const detector: Detector = createNewToolDetector();
+  const observation = {
+    subject: 'x.tool',
+    severity: 'high' as const,
+    score: 0.7,
+    title: 't',
+    explanation: 'e',
+    facts: {},
+  };
+
+  it('repeats inside the window raise count and last_ts; outside it open a new finding', () => {
+    const book = new FindingBook({ dedupWindowMs: DAY_MS, maxCitedEvents: 2 });
+    const a = book.record(detector, ev({ ts: T0 }), observation, T0);
+    const b = book.record(
+      detector,
+      ev({ ts: T0 + 3600_000 }),
+      { ...observation, severity: 'critical', score: 0.9 },
+      T0,
+    );
+    const c = book.record(detector, ev({ ts: T0 + 7200_000 }), observation, T0);
+    expect(b).toBe(a);
+    expect(c.count).toBe(3);
+    expect(c.event_ids).toHaveLength(2);
+    expect(c.severity).toBe('critical');
+    expect(c.last_ts).toBe(T0 + 7200_000);
+    const later = book.record(detector, ev({ ts: T0 + 3 * DAY_MS }), observation, T0);
+    expect(later.finding_id).not.toBe(a.finding_id);
+  });
+
+  it('derives ids from the dedup key and the first event: same input, same id', () => {
+    const event = ev();
+    const one = new FindingBook({ dedupWindowMs: DAY_MS, maxCitedEvents: 5 }).record(
+      detector,
+      event,
+      observation,
+      1,
+    );
+    const two = new FindingBook({ dedupWindowMs: DAY_MS, maxCitedEvents: 5 }).record(
+      detector,
+      event,
+      observation,
+      2,
+    );
+    expect(one.finding_id).toBe(two.finding_id);
+    expect(one.dedup_key).toBe(dedupKey(event.identity_id, detector.id, 'x.tool'));
+  });
+
+  it('risk decays with time and ignores closed findings', () => {
+    const f = (severity: Finding['severity'], status: Finding['status'], last: number) => ({
+      severity,
+      status,
+      last_ts: last,
+    });
+    const now = T0 + 30 * DAY_MS;
+    const fresh = riskScore([f('critical', 'open', now)], now);
+    const old = riskScore([f('critical', 'open', T0)], now);
+    expect(fresh).toBeGreaterThan(old);
+    expect(riskScore([f('critical', 'false_positive', now)], now)).toBe(0);
+    expect(riskScore([], now)).toBe(0);
+  });
+});
