@@ -6,12 +6,15 @@ import type { IdentitiesRepository } from '../storage/identities.js';
 
 /** The identity registry file: read and validated (offline runs), or synced into `identities`. */
 
+async function readRegistryFile(file: string): Promise<IdentityRecord[]> {
+  return parseIdentitiesFile(await readFile(file, 'utf8'), file);
+}
+
 export async function loadRegistry(
   file: string | undefined,
 ): Promise<ReadonlyMap<string, IdentityRecord> | null> {
   if (!file) return null;
-  const records = parseIdentitiesFile(await readFile(file, 'utf8'), file);
-  return new Map(records.map((r) => [r.id, r]));
+  return new Map((await readRegistryFile(file)).map((r) => [r.id, r]));
 }
 
 /**
@@ -25,7 +28,7 @@ export async function syncRegistry(
 ): Promise<ReadonlyMap<string, IdentityRecord> | null> {
   const file = detect.identitiesFile;
   if (!file) return null;
-  await identities.upsert(parseIdentitiesFile(await readFile(file, 'utf8'), file), 'file');
+  await identities.upsert(await readRegistryFile(file), 'file');
   const all = await identities.loadAll();
   return new Map([...all].filter(([, record]) => record.registered));
 }

@@ -3,7 +3,7 @@ import { dlqTopicOf, type IngestSettings, type KafkaSettings } from '../common/c
 import type { Logger } from '../common/logger.js';
 import type { IngestMetrics } from '../common/metrics.js';
 import { KafkaDlqSender } from './dead-letters.js';
-import { BatchFlusher } from './flusher.js';
+import { BatchFlusher, flushSettings } from './flusher.js';
 import { createPipeline } from './pipeline.js';
 import type { FormatAdapter } from './adapters/types.js';
 import type { MessageCoordinates } from '../model/rows.js';
@@ -62,11 +62,7 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
       );
   await ensureTopics(kafka, settings, log);
 
-  const pipeline = createPipeline({
-    maxMessageBytes: ingest.maxMessageBytes,
-    argsMaxBytes: ingest.argsMaxBytes,
-    adapters: options.adapters,
-  });
+  const pipeline = createPipeline({ ...ingest, adapters: options.adapters });
   const consumer: Consumer = kafka.consumer({
     groupId: settings.groupId,
     sessionTimeout: 30_000,
@@ -116,12 +112,7 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
       const owned = offsets.filter((o) => assigned.get(o.topic)?.includes(o.partition) === true);
       if (owned.length > 0) await consumer.commitOffsets(owned);
     },
-    limits: {
-      maxRows: ingest.maxBatchRows,
-      maxBytes: ingest.maxBatchBytes,
-      maxAgeMs: ingest.maxBatchAgeMs,
-    },
-    retryPolicy: { initialMs: ingest.retryInitialMs, maxMs: ingest.retryMaxMs },
+    ...flushSettings(ingest),
     logger: log,
     metrics,
     onDegraded: () => {

@@ -1,3 +1,4 @@
+import type { IngestSettings } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { IngestMetrics } from '../common/metrics.js';
 import type { ActionRow, IngestErrorRow } from '../model/rows.js';
@@ -35,6 +36,14 @@ export interface FlusherOptions {
   onDegraded?: () => void;
   onRecovered?: () => void;
   now?: () => number;
+}
+
+/** The batch limits and write retry policy the ingest settings give (consumer and replay alike). */
+export function flushSettings(ingest: IngestSettings): Pick<FlusherOptions, 'limits' | 'retryPolicy'> {
+  return {
+    limits: { maxRows: ingest.maxBatchRows, maxBytes: ingest.maxBatchBytes, maxAgeMs: ingest.maxBatchAgeMs },
+    retryPolicy: { initialMs: ingest.retryInitialMs, maxMs: ingest.retryMaxMs },
+  };
 }
 
 export interface FlushCall {

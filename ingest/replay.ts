@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import type { IngestSettings } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { IngestMetrics } from '../common/metrics.js';
-import { BatchFlusher } from './flusher.js';
+import { BatchFlusher, flushSettings } from './flusher.js';
 import type { FormatAdapter } from './adapters/types.js';
 import { createPipeline } from './pipeline.js';
 import type { PostWriteStage, RowSink } from './sinks.js';
@@ -131,23 +131,16 @@ export interface ReplayOptions {
 
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const { ingest, format, name } = options;
-  const pipeline = createPipeline({
-    maxMessageBytes: ingest.maxMessageBytes,
-    argsMaxBytes: ingest.argsMaxBytes,
-    adapters: options.adapters,
-  });
+  const pipeline = createPipeline({ ...ingest, adapters: options.adapters });
+  const { limits, retryPolicy } = flushSettings(ingest);
   const flusher = new BatchFlusher({
     sink: options.sink,
     stages: options.stages,
     dlq: null,
     commit: null,
-    limits: {
-      maxRows: ingest.maxBatchRows,
-      maxBytes: ingest.maxBatchBytes,
-      // Replays have no idle periods: only size matters.
-      maxAgeMs: Number.MAX_SAFE_INTEGER,
-    },
-    retryPolicy: { initialMs: ingest.retryInitialMs, maxMs: ingest.retryMaxMs },
+    // Replays have no idle periods: only size matters.
+    limits: { ...limits, maxAgeMs: Number.MAX_SAFE_INTEGER },
+    retryPolicy,
     logger: options.logger.child({ component: 'replay', source: name }),
     metrics: options.metrics,
   });
