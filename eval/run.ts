@@ -24,6 +24,8 @@ const Score = z.object({
   recall: z.number().nullable(),
   fpr: z.number().nullable(),
   precision: z.number().nullable(),
+  auc: z.number().nullable(),
+  recall_at_fpr05: z.number().nullable(),
   positives: z.number(),
   negatives: z.number(),
 });
@@ -69,15 +71,29 @@ export async function evaluateSuite(dir: string, suite: string, work: string): P
 const fmt = (x: number | null): string => (x === null ? '–' : x.toFixed(3));
 
 export function formatTable(results: readonly SuiteResult[]): string {
-  const header = ['suite', 'findings', 'recall', 'fpr', 'precision', 'ref recall', 'ref fpr'];
+  const header = [
+    'suite',
+    'findings',
+    'recall',
+    'fpr',
+    'precision',
+    'auc',
+    'r@fpr.05',
+    'ref recall',
+    'ref fpr',
+    'ref auc',
+  ];
   const rows = results.map((r) => [
     r.suite,
     String(r.findings),
     fmt(r.ours.recall),
     fmt(r.ours.fpr),
     fmt(r.ours.precision),
+    fmt(r.ours.auc),
+    fmt(r.ours.recall_at_fpr05),
     fmt(r.reference.recall),
     fmt(r.reference.fpr),
+    fmt(r.reference.auc),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
