@@ -10,7 +10,7 @@ import type { IdentityRecord } from '../model/identity.js';
 import { DEFAULT_NOVELTY } from './rules/novelty.js';
 import { SessionNovelty } from './session.js';
 import { termsOf, type Term } from './terms.js';
-import { type Detector, type DetectorContext } from './types.js';
+import { type Detector, type DetectorContext, type Observation } from './types.js';
 
 /**
  * The detection core: events in, findings out, no I/O. Both the streaming path (after each
@@ -52,6 +52,12 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'detectors' | 'registry
 };
 
 const SESSION_TERM_KINDS = new Set(['tool', 'resource', 'domain']);
+
+function observationsOf(detector: Detector, ctx: DetectorContext): readonly Observation[] {
+  if (detector.evaluateAll) return detector.evaluateAll(ctx);
+  const observation = detector.evaluate(ctx);
+  return observation ? [observation] : [];
+}
 
 function termKey(term: Term): string {
   return `${term.kind}\u0000${term.value}`;
@@ -104,7 +110,25 @@ export class DetectionEngine {
   /** Folds an event into the baseline without judging it (history replayed on hydration). */
   learnOnly(event: DetectorEvent): void {
     const profile = this.profileOf(event.identity_id);
-    this.learn(event, profile, this.sessionOf(event));
+    const session = this.sessionOf(event);
+    const ctx = this.contextOf(event, profile, session);
+    for (const detector of this.options.detectors) detector.track?.(ctx);
+    this.learn(event, profile, session);
+  }
+
+  private contextOf(
+    event: DetectorEvent,
+    profile: IdentityProfile,
+    session: SessionNovelty,
+  ): DetectorContext {
+    return {
+      event,
+      profile,
+      identity: this.options.registry?.get(event.identity_id),
+      registryLoaded: this.options.registry !== null,
+      peers: this.peers,
+      session,
+    };
   }
 
   /**
@@ -225,22 +249,14 @@ export class DetectionEngine {
     this.sweepSessions(event.ts);
     const profile = this.profileOf(event.identity_id);
     const session = this.sessionOf(event);
-    const ctx: DetectorContext = {
-      event,
-      profile,
-      identity: this.options.registry?.get(event.identity_id),
-      registryLoaded: this.options.registry !== null,
-      peers: this.peers,
-      session,
-    };
+    const ctx = this.contextOf(event, profile, session);
     const touched: Finding[] = [];
-    for (const detector of this.options.detectors) {
-      const observation = detector.evaluate(ctx);
-      if (!observation) continue;
-      touched.push(this.book.record(detector, event, observation, this.now(event)));
-      if (observation.term)
-        this.withhold(event.identity_id, observation.term, heldForTriage(observation.facts));
-    }
+    for (const detector of this.options.detectors)
+      for (const observation of observationsOf(detector, ctx)) {
+        touched.push(this.book.record(detector, event, observation, this.now(event)));
+        if (observation.term)
+          this.withhold(event.identity_id, observation.term, heldForTriage(observation.facts));
+      }
     this.learn(event, profile, session);
     return touched;
   }

@@ -69,11 +69,14 @@ export class FindingBook {
       (current.status === 'open' || current.status === 'acknowledged') &&
       event.ts - current.last_ts <= this.options.dedupWindowMs &&
       event.ts >= current.first_ts;
+    const cited = [...(observation.cite ?? []), { event_id: event.event_id, ts: event.ts }];
     if (joinable) {
       if (current.event_ids.includes(event.event_id)) return current;
       current.count += 1;
       current.last_ts = Math.max(current.last_ts, event.ts);
-      if (current.event_ids.length < this.options.maxCitedEvents) current.event_ids.push(event.event_id);
+      for (const c of cited)
+        if (current.event_ids.length < this.options.maxCitedEvents && !current.event_ids.includes(c.event_id))
+          current.event_ids.push(c.event_id);
       if (observation.score > current.score) current.score = observation.score;
       if (severityRank(observation.severity) > severityRank(current.severity))
         current.severity = observation.severity;
@@ -89,12 +92,12 @@ export class FindingBook {
       score: observation.score,
       title: observation.title,
       explanation: observation.explanation,
-      event_ids: [event.event_id],
-      first_ts: event.ts,
+      event_ids: [...new Set(cited.map((c) => c.event_id))].slice(0, this.options.maxCitedEvents),
+      first_ts: Math.min(...cited.map((c) => c.ts)),
       last_ts: event.ts,
       count: 1,
       status: 'open',
-      frameworks: [...detector.frameworks],
+      frameworks: [...(observation.frameworks ?? detector.frameworks)],
       created_at: now,
       dedup_key: key,
       subject: observation.subject,

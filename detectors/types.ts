@@ -36,6 +36,18 @@ export interface Observation {
   explanation: string;
   /** The baseline facts the decision rested on, snapshotted with the finding for evidence. */
   facts: BaselineFacts;
+  /**
+   * Earlier events the finding rests on too (a chain's first steps), oldest first: cited
+   * before the event being judged, and the finding starts at the first of them.
+   */
+  cite?: readonly CitedEvent[];
+  /** Control ids of this observation when they differ per observation (a rule's own tags). */
+  frameworks?: readonly string[];
+}
+
+export interface CitedEvent {
+  event_id: string;
+  ts: number;
 }
 
 export interface Detector {
@@ -47,6 +59,13 @@ export interface Detector {
   /** Control ids this kind of finding maps to (OWASP NHI / Agentic Top 10, NIST CSF 2.0). */
   readonly frameworks: readonly string[];
   evaluate(ctx: DetectorContext): Observation | null;
+  /** Detectors that can report several things about one event (rule packs) implement this instead. */
+  evaluateAll?(ctx: DetectorContext): readonly Observation[];
+  /**
+   * Stateful detectors (sequences) also see history replayed on hydration, so a scheduled
+   * engine's state matches a streaming one's: they update their state and report nothing.
+   */
+  track?(ctx: DetectorContext): void;
 }
 
 export function severityFromScore(score: number): Severity {
