@@ -11,6 +11,8 @@ import { fileMessages, replay, type ReplayResult } from '../ingest/replay.js';
 import type { Finding } from '../model/finding.js';
 import type { IdentityRecord } from '../model/identity.js';
 import { openStorage } from './storage.js';
+import { loadRules } from './rules.js';
+import type { CompiledRule } from '../detectors/declarative/compile.js';
 
 /**
  * Offline analysis (`scopewatch analyze`): a throwaway embedded ClickHouse, the baseline file
@@ -27,6 +29,8 @@ export interface AnalyzeOptions {
   registry: ReadonlyMap<string, IdentityRecord> | null;
   /** Per-detector settings (SCOPEWATCH_DETECTORS). */
   overrides?: DetectorOverrides;
+  /** Compiled rules; the shipped packs when absent. */
+  rules?: readonly CompiledRule[];
   logger: Logger;
   adapters?: readonly FormatAdapter[];
   /** Keep the temporary database (for inspection) instead of deleting it. */
@@ -94,6 +98,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       logger: options.logger,
       registry: () => options.registry,
       overrides: options.overrides,
+      rules: options.rules ?? loadRules(),
       eventTimeClock: true,
     });
     const { findings } = await runner.judgeIngested(

@@ -5,6 +5,7 @@ import { DetectionRunner } from '../detectors/runner.js';
 import type { DetectorStateRepository } from '../storage/detector-state.js';
 import type { Repositories } from '../storage/repositories.js';
 import { syncRegistry } from './registry.js';
+import { loadRules } from './rules.js';
 
 /** detector_state name of the scheduled path's watermark (events ingested up to it are judged). */
 export const WATERMARK = 'scheduled';
@@ -42,6 +43,7 @@ export async function startScheduledDetection(
     logger,
     registry: () => registry,
     overrides: detect.detectors,
+    rules: loadRules(detect.rulesDir),
   });
   let running: Promise<void> | null = null;
   const pass = async (): Promise<void> => {

@@ -4,6 +4,7 @@ import { DetectionRunner } from '../detectors/runner.js';
 import type { PostWriteStage } from '../ingest/sinks.js';
 import type { Repositories } from '../storage/repositories.js';
 import { syncRegistry } from './registry.js';
+import { loadRules } from './rules.js';
 
 /**
  * Streaming detection as ingest's post-write stage: each batch is judged once it is in
@@ -21,6 +22,7 @@ export async function streamingDetectionStage(
     logger,
     registry: () => registry,
     overrides: detect.detectors,
+    rules: loadRules(detect.rulesDir),
   });
   return {
     name: 'streaming detection',

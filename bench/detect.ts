@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../common/config.js';
 import { silentLogger } from '../common/logger.js';
 import { DAY_MS } from '../common/time.js';
-import type { DetectorEvent } from '../model/detector-event.js';
+import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../model/detector-event.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import { openStorage } from '../app/storage.js';
 import { writeSyntheticHistory } from '../storage/synthetic-history.js';
@@ -67,6 +67,7 @@ function* liveEvents(start: number): Generator<DetectorEvent> {
           ? `api${String(Math.floor(rand() * (novel ? 9 : 4)))}.svc${String(id % 30)}.example.com`
           : '',
       outcome: 'success',
+      ...EMPTY_EVENT_DETAILS,
       approval_id: '',
       source_ip: '',
       source_user_agent: '',

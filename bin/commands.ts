@@ -1,4 +1,5 @@
 import { analyze } from '../app/analyze.js';
+import { loadRules, testRuleTargets } from '../app/rules.js';
 import type { DemoTraffic } from '../app/demo.js';
 import { loadRegistry } from '../app/registry.js';
 import { runAllInOne, runApiService, runDetectService, runIngestService } from '../app/services.js';
@@ -10,11 +11,12 @@ import type { EventStats } from '../model/event-stats.js';
 import type { Finding } from '../model/finding.js';
 import { apiGet } from './api-client.js';
 import { positiveIntFlag, type Flags } from './flags.js';
-import { formatFindings, formatStats } from './format.js';
+import { formatFindings, formatRuleTests, formatStats } from './format.js';
 
 /** The CLI commands: flags → an app service or task → what it prints. */
 
-export type Command = (config: Config, flags: Flags) => Promise<void>;
+/** A number it resolves to is the exit code (a failing check); anything else means 0. */
+export type Command = (config: Config, flags: Flags, args: readonly string[]) => Promise<unknown>;
 
 const print = (text: string): void => {
   process.stdout.write(text);
@@ -81,6 +83,21 @@ export const COMMANDS: Record<string, Command> = {
       logger: createLogger(config.logLevel),
     });
     printJson({ baseline: result.baseline, input: result.input, findings: result.findings, out: flags.out });
+  },
+  rules: (config, _flags, args) => {
+    const [sub, ...targets] = args;
+    if (sub === 'list') {
+      for (const rule of loadRules(config.detect.rulesDir))
+        print(
+          `${rule.id.padEnd(44)} ${rule.level.padEnd(8)} ${rule.sequence ? 'chain ' : 'single'} ${rule.title}\n`,
+        );
+      return Promise.resolve();
+    }
+    if (sub !== 'test' || targets.length === 0)
+      return Promise.reject(new Error('usage: scopewatch rules test FILE|FOLDER… | scopewatch rules list'));
+    const report = testRuleTargets(targets);
+    print(formatRuleTests(report));
+    return Promise.resolve(report.failed > 0 ? 1 : undefined);
   },
   stats: async (config, flags) => {
     const body = await apiGet<EventStats>(config, '/v1/events/stats');

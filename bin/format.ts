@@ -1,3 +1,4 @@
+import type { RuleTestReport } from '../app/rules.js';
 import type { EventStats } from '../model/event-stats.js';
 import type { Finding } from '../model/finding.js';
 
@@ -36,6 +37,19 @@ export function formatFindings(findings: readonly Finding[]): string {
     (f) =>
       `${new Date(f.last_ts).toISOString()}  ${f.severity.padEnd(8)} ${f.score.toFixed(2)}  ${f.detector.padEnd(28)} ` +
       `${f.identity_id}  ×${String(f.count)}\n    ${f.explanation}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line per case (`ok` / `FAIL`), failures with what happened, then the totals. */
+export function formatRuleTests(report: RuleTestReport): string {
+  const lines = report.errors.map((e) => `ERROR ${e}`);
+  for (const r of report.results) {
+    const head = `${r.passed ? 'ok  ' : 'FAIL'} ${r.rule} — ${r.name} (expect ${r.expect})`;
+    lines.push(r.passed ? head : `${head}\n     ${r.detail}`);
+  }
+  lines.push(
+    `${String(report.passed)} passed, ${String(report.failed)} failed${report.errors.length ? ` (${String(report.errors.length)} file errors)` : ''}`,
   );
   return `${lines.join('\n')}\n`;
 }

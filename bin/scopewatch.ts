@@ -24,6 +24,8 @@ commands:
             catches up from its watermark after downtime
   demo      produce realistic agent traffic (with injected incidents) to the topic
   findings  open findings ranked by score, with explanations, from a running API [--identity ID]
+  rules     test FILE|FOLDER…: run rule files' embedded test cases (exit 1 on any failure);
+            list: the rules detection loads (shipped packs + SCOPEWATCH_RULES)
   stats     what has arrived (per identity, DLQ reasons, recent events) from a running API
 
 common flags:
@@ -34,6 +36,7 @@ common flags:
   --partitions N         SCOPEWATCH_TOPIC_PARTITIONS
   --port N               SCOPEWATCH_API_PORT
   --log-level LEVEL      SCOPEWATCH_LOG_LEVEL (debug|info|warn|error)
+  SCOPEWATCH_RULES=DIR   your rule files, loaded after the shipped packs (docs/RULES.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -64,8 +67,8 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  await command(config, parsed.values);
-  return 0;
+  const code = await command(config, parsed.values, parsed.positionals.slice(1));
+  return typeof code === 'number' ? code : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -66,6 +66,7 @@ export const ENV_VARS = {
   SCOPEWATCH_DETECT_SCHEDULE: 'detect.schedule',
   SCOPEWATCH_DETECT_STREAMING: 'detect.streaming',
   SCOPEWATCH_DETECTORS: 'detect.detectors',
+  SCOPEWATCH_RULES: 'detect.rulesDir',
   SCOPEWATCH_API_HOST: 'api.host',
   SCOPEWATCH_API_PORT: 'api.port',
   SCOPEWATCH_API_KEYS: 'api.keys',
@@ -144,6 +145,8 @@ export const ConfigSchema = z.object({
   detect: z.object({
     /** Identity registry file (YAML or JSON); unset = no registry, policy detectors that need one stay silent. */
     identitiesFile: z.string().min(1).optional(),
+    /** A folder of rule files (YAML) loaded after the shipped packs; a rule with a shipped id replaces it. */
+    rulesDir: z.string().min(1).optional(),
     /** node-cron expression of the scheduled (catch-up) detection pass. */
     schedule: z.string().min(1).default('* * * * *'),
     /** Judge each ingest batch inline (run/ingest); the scheduled pass still catches up. */

@@ -11,13 +11,28 @@ import { createNewResourceDetector } from './rules/scope-new-resource.js';
 import { createNewToolDetector } from './rules/scope-new-tool.js';
 import { createPrivilegeEscalationDetector } from './rules/scope-privilege-escalation.js';
 import type { Detector } from './types.js';
+import { createApprovalBypassDetector } from './rules/approval-bypass.js';
+import type { CompiledRule } from './declarative/compile.js';
+import {
+  createHighImpactDetector,
+  createSequenceDetector,
+  DEFAULT_RULE_DETECTOR,
+} from './declarative/detector.js';
 import { createWorkloadInteractiveDetector } from './rules/workload-interactive.js';
 
 /** Per-detector overrides, keyed by detector id (from configuration). */
 export type DetectorOverrides = Partial<Record<string, NoveltyOverrides & Partial<DormancyConfig>>>;
 
 /** Every detector scopewatch runs, in evaluation order (policy first: they are cheapest). */
-export function createDetectors(overrides: DetectorOverrides = {}): Detector[] {
+export function createDetectors(
+  overrides: DetectorOverrides = {},
+  rules: readonly CompiledRule[] = [],
+): Detector[] {
+  const ruleConfig = (id: string): typeof DEFAULT_RULE_DETECTOR => ({
+    ...DEFAULT_RULE_DETECTOR,
+    minScore: overrides[id]?.minScore ?? DEFAULT_RULE_DETECTOR.minScore,
+    warmupEvents: overrides[id]?.warmupEvents ?? DEFAULT_RULE_DETECTOR.warmupEvents,
+  });
   const detectors = [
     createRevokedActivityDetector(),
     createDeclaredViolationDetector(),
@@ -28,6 +43,9 @@ export function createDetectors(overrides: DetectorOverrides = {}): Detector[] {
     createNewEgressDetector(overrides['scope.new_egress']),
     createPrivilegeEscalationDetector(overrides['scope.privilege_escalation']),
     createDormantReactivationDetector(overrides['lifecycle.dormant_reactivation']),
+    createApprovalBypassDetector(),
+    createHighImpactDetector(rules, ruleConfig('rules.high_impact')),
+    createSequenceDetector(rules, ruleConfig('chain.sequence')),
   ];
   // A typo in a detector id would otherwise silently configure nothing.
   const unknown = Object.keys(overrides).filter((id) => !detectors.some((d) => d.id === id));

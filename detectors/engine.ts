@@ -79,6 +79,8 @@ export class DetectionEngine {
   /** identity → terms under an open finding or excluded by triage, not learned until released. */
   private readonly withheld = new Map<string, Map<string, Withheld>>();
   private readonly now: (event: DetectorEvent) => number;
+  /** Session id → time of the latest `approval.grant` in it, whoever granted it. */
+  private readonly approvals = new Map<string, number>();
   private sweepAt = 0;
 
   constructor(private readonly options: EngineOptions) {
@@ -128,6 +130,7 @@ export class DetectionEngine {
       registryLoaded: this.options.registry !== null,
       peers: this.peers,
       session,
+      approvalInSession: event.session !== '' && this.approvals.has(event.session),
     };
   }
 
@@ -242,6 +245,8 @@ export class DetectionEngine {
     this.sweepAt = ts + 3600_000;
     for (const [key, session] of this.sessions)
       if (ts - session.lastTs > this.options.sessionIdleMs) this.sessions.delete(key);
+    for (const [key, at] of this.approvals)
+      if (ts - at > this.options.sessionIdleMs) this.approvals.delete(key);
   }
 
   /** Judges one event against everything before it, then folds it into the baseline. */
@@ -267,6 +272,8 @@ export class DetectionEngine {
         if (SESSION_TERM_KINDS.has(term.kind) && !this.recent(profile, term, event.ts))
           session.add(term, event.ts);
     session.lastTs = Math.max(session.lastTs, event.ts);
+    if (event.action === 'approval.grant' && event.session)
+      this.approvals.set(event.session, Math.max(this.approvals.get(event.session) ?? 0, event.ts));
     // Peers count what an identity has learned: a value held under review is not yet evidence
     // that it is normal anywhere.
     for (const term of profile.observe(event, (t) => this.isWithheld(event, t)))

@@ -1,4 +1,5 @@
 import type { Logger } from '../common/logger.js';
+import type { CompiledRule } from './declarative/compile.js';
 import { createDetectors, type DetectorOverrides } from './catalog.js';
 import { DEFAULT_ENGINE_OPTIONS, DetectionEngine, type EngineOptions } from './engine.js';
 import { compareEvents, type DetectorEvent } from '../model/detector-event.js';
@@ -28,6 +29,8 @@ export interface RunnerOptions {
   logger: Logger;
   registry: () => ReadonlyMap<string, IdentityRecord> | null;
   overrides?: DetectorOverrides;
+  /** Declarative rules (chain and high-impact packs), compiled; none when absent. */
+  rules?: readonly CompiledRule[];
   engine?: Partial<Omit<EngineOptions, 'detectors' | 'registry'>>;
   /** Offline runs stamp `created_at` with event time so their output is reproducible. */
   eventTimeClock?: boolean;
@@ -53,7 +56,7 @@ export class DetectionRunner {
     const engine = new DetectionEngine({
       ...DEFAULT_ENGINE_OPTIONS,
       ...this.options.engine,
-      detectors: createDetectors(this.options.overrides),
+      detectors: createDetectors(this.options.overrides, this.options.rules),
       registry: this.options.registry(),
       ...(this.options.eventTimeClock ? { now: (e: DetectorEvent) => e.ts } : {}),
     });

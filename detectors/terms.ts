@@ -100,6 +100,14 @@ export const CHANGING_ACTIONS: ReadonlySet<ActionClass> = new Set([
   'code.push',
 ]);
 
+/**
+ * What an approval covered, as the baseline remembers it: the action class, or for unclassified
+ * calls (`tool.call`, `api.call`: a payment is one of them) the tool itself.
+ */
+export function approvedActionOf(event: Pick<DetectorEvent, 'action' | 'tool'>): string {
+  return event.action === 'tool.call' || event.action === 'api.call' ? event.tool : event.action;
+}
+
 export function termsOf(event: DetectorEvent): Term[] {
   const terms: Term[] = [
     { kind: 'tool', value: event.tool },
@@ -115,5 +123,6 @@ export function termsOf(event: DetectorEvent): Term[] {
   }
   if (event.target_domain) terms.push({ kind: 'domain', value: event.target_domain });
   if (event.identity_credential) terms.push({ kind: 'credential', value: event.identity_credential });
+  if (event.approval_id) terms.push({ kind: 'approved_action', value: approvedActionOf(event) });
   return terms;
 }

@@ -18,6 +18,12 @@ export interface DetectorContext {
   peers: PeerIndex;
   /** First-seen things earlier in the same session (this event's not yet counted). */
   session: SessionNovelty;
+  /**
+   * An `approval.grant` by anyone earlier in this session (session ids are shared by the agent
+   * and its approver), as far as this engine has seen: approvals judged by another consumer
+   * are only known through the action's own `approval.id`.
+   */
+  approvalInSession?: boolean;
 }
 
 /** What a detector says about one event: a finding to open or to add to. */

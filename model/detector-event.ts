@@ -22,6 +22,15 @@ export type DetectorEvent = Pick<
   | 'approval_id'
   | 'source_ip'
   | 'source_user_agent'
+  | 'source_format'
+  | 'source_system'
+  | 'identity_owner'
+  | 'identity_instance'
+  | 'permission'
+  | 'approval_by'
+  | 'on_behalf_of'
+  | 'args'
+  | 'attributes'
 >;
 
 /** Total order used everywhere events are evaluated: time, then id, so ties are deterministic. */
@@ -29,3 +38,27 @@ export function compareEvents(a: DetectorEvent, b: DetectorEvent): number {
   if (a.ts !== b.ts) return a.ts - b.ts;
   return a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
 }
+
+/** The fields most detectors never read, empty: for events built by hand (tests, benchmarks). */
+export const EMPTY_EVENT_DETAILS: Pick<
+  DetectorEvent,
+  | 'source_format'
+  | 'source_system'
+  | 'identity_owner'
+  | 'identity_instance'
+  | 'permission'
+  | 'approval_by'
+  | 'on_behalf_of'
+  | 'args'
+  | 'attributes'
+> = {
+  source_format: '',
+  source_system: '',
+  identity_owner: '',
+  identity_instance: '',
+  permission: '',
+  approval_by: '',
+  on_behalf_of: '',
+  args: '',
+  attributes: {},
+};

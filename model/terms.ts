@@ -12,6 +12,7 @@ export const TERM_KINDS = [
   'domain',
   'action',
   'credential',
+  'approved_action',
 ] as const;
 export type TermKind = (typeof TERM_KINDS)[number];
 

@@ -12,7 +12,8 @@ import { dt } from './sql-values.js';
  */
 
 const EVENT_COLUMNS = `event_id, toFloat64(toUnixTimestamp64Milli(ts)) AS ts, identity_id, identity_type,
-  identity_credential, session, action, tool, resource_type, resource_id, target_domain, outcome, approval_id, source_ip, source_user_agent`;
+  identity_credential, session, action, tool, resource_type, resource_id, target_domain, outcome, approval_id, source_ip, source_user_agent,
+  source_format, source_system, identity_owner, identity_instance, permission, approval_by, on_behalf_of, args, attributes`;
 
 export class ActionsRepository {
   constructor(private readonly ch: SqlGateway) {}

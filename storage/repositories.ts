@@ -6,6 +6,7 @@ import { FindingsRepository } from './findings.js';
 import type { SqlGateway } from './gateway.js';
 import { IdentitiesRepository } from './identities.js';
 import { OverridesRepository } from './overrides.js';
+import { Transitions } from './transitions.js';
 
 /** Every repository over one gateway: what services are handed instead of a client. */
 export interface Repositories {
@@ -16,6 +17,7 @@ export interface Repositories {
   identities: IdentitiesRepository;
   detectorState: DetectorStateRepository;
   eventStats: EventStatsRepository;
+  transitions: Transitions;
 }
 
 export function repositoriesOf(ch: SqlGateway): Repositories {
@@ -28,5 +30,6 @@ export function repositoriesOf(ch: SqlGateway): Repositories {
     identities: new IdentitiesRepository(ch, baselines),
     detectorState: new DetectorStateRepository(ch),
     eventStats: new EventStatsRepository(ch),
+    transitions: new Transitions(ch),
   };
 }

@@ -12,7 +12,7 @@ import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
 import { generateDemoEvents } from '../../demo/generator.js';
-import type { DetectorEvent } from '../../model/detector-event.js';
+import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../../model/detector-event.js';
 import type { Finding } from '../../model/finding.js';
 import { parseIdentitiesFile } from '../../detectors/registry.js';
 import { DetectionRunner } from '../../detectors/runner.js';
@@ -75,6 +75,7 @@ function egressEvent(
     resource_id: '',
     target_domain: domain,
     outcome: 'success',
+    ...EMPTY_EVENT_DETAILS,
     approval_id: '',
     source_ip: '',
     source_user_agent: '',

@@ -10,7 +10,7 @@ import { IdentityProfile } from '../../../detectors/profile.js';
 import { SessionNovelty } from '../../../detectors/session.js';
 import type { DetectorContext } from '../../../detectors/types.js';
 import { DAY_MS } from '../../../common/time.js';
-import type { DetectorEvent } from '../../../model/detector-event.js';
+import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../../../model/detector-event.js';
 import type { Finding } from '../../../model/finding.js';
 import type { IdentityRecord } from '../../../model/identity.js';
 
@@ -38,6 +38,7 @@ export function ev(over: Partial<DetectorEvent> = {}): DetectorEvent {
     resource_id: 'acme/api',
     target_domain: 'api.github.com',
     outcome: 'success',
+    ...EMPTY_EVENT_DETAILS,
     approval_id: '',
     source_ip: '',
     source_user_agent: '',

@@ -1,0 +1,266 @@
+import { DAY_MS, startOfDay } from '../common/time.js';
+import { ANY_PREV, FLEET_IDENTITY, SESSION_START, type TransitionRow } from '../model/transitions.js';
+import type { SqlGateway } from './gateway.js';
+import { dt } from './sql-values.js';
+
+/**
+ * `baseline_transitions`: per identity × (prev2, prev1, tool) × day, how often the identity
+ * called `tool` after `prev1` after `prev2` in one session (model/transitions.ts). A transition
+ * needs the session's earlier events, so no materialized view can keep it: `fold` computes
+ * complete days from `actions` and records each in `baseline_transitions_folded`, and the
+ * readers add the days after the last folded one live from `actions`, the same computation,
+ * so they are exact whether or not the fold has run. The pure reference is
+ * detectors/models/markov.ts (`transitionsOf`); an integration test checks both agree.
+ *
+ * Sessions: per (identity_id, session), events in (ts, event_id) order, read with FINAL (a
+ * redelivered event is one event). Events with an empty session form no transitions. A
+ * transition counts on the day of its `tool` event; its prev1/prev2 may be from earlier days.
+ */
+
+/** Fleet rows kept: the most frequent (prev1, tool) pairs. Bounds memory in every engine. */
+export const FLEET_ROW_CAP = 200_000;
+
+export interface FoldResult {
+  /** UTC day starts (epoch ms) whose transitions were inserted, oldest first. */
+  days: number[];
+  /** Rows inserted (identity × transition × day). */
+  rows: number;
+  /** The watermark afterwards: the last folded day, null when nothing was ever folded. */
+  through: number | null;
+}
+
+/** The last two events before a session's day, for a replay that starts mid-session. */
+export interface SessionTailStep {
+  identity_id: string;
+  session: string;
+  tool: string;
+  event_id: string;
+  ts: number;
+}
+
+/** The UTC day of each identity's cut (a ClickHouse Date), from `{ids}` and `{cuts}`. */
+const CUT_DAY = `toDate(fromUnixTimestamp64Milli(toInt64(transform(identity_id, {ids:Array(String)}, {cuts:Array(Float64)}, 0.0)), 'UTC'))`;
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export class Transitions {
+  constructor(private readonly ch: SqlGateway) {}
+
+  /**
+   * Transitions (grouped per identity, prev2, prev1, tool, day) of the session events matching
+   * `range`, with their two predecessors found among the same session's events before `from`
+   * (`prior`: the same identities, ts < from). `range` and `prior` are fixed fragments with
+   * bound parameters; `{start:String}` is SESSION_START.
+   *
+   * The predecessors: per session active in the range, its last two events before it (LIMIT 2
+   * BY), so a session crossing midnight keeps its context however long ago it began. That
+   * filter scans the earlier events of the range's identities; the session bloom index prunes.
+   */
+  private transitionsSql(range: string, prior: string): string {
+    const actions = this.ch.table('actions');
+    return `
+      SELECT identity_id, prev2, prev1, tool, day, count() AS events
+      FROM (
+        SELECT identity_id, tool, in_range, toDate(ts) AS day,
+               lagInFrame(tool, 2, {start:String}) OVER w AS prev2,
+               lagInFrame(tool, 1, {start:String}) OVER w AS prev1
+        FROM (
+          SELECT identity_id, session, ts, event_id, toString(tool) AS tool, 1 AS in_range
+          FROM ${actions} FINAL
+          WHERE session != '' AND (${range})
+          UNION ALL
+          SELECT identity_id, session, ts, event_id, tool, 0 AS in_range
+          FROM (
+            SELECT identity_id, session, ts, event_id, toString(tool) AS tool
+            FROM ${actions} FINAL
+            WHERE session != '' AND (${prior})
+              AND session IN (SELECT session FROM ${actions} WHERE session != '' AND (${range}))
+              AND (identity_id, session) IN (
+                SELECT identity_id, session FROM ${actions} WHERE session != '' AND (${range}))
+            ORDER BY identity_id, session, ts DESC, event_id DESC
+            LIMIT 2 BY identity_id, session)
+        )
+        WINDOW w AS (PARTITION BY identity_id, session ORDER BY ts, event_id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      )
+      WHERE in_range = 1
+      GROUP BY identity_id, prev2, prev1, tool, day`;
+  }
+
+  /** The last folded day (UTC day start, epoch ms), null when nothing was folded yet. */
+  async lastFolded(): Promise<number | null> {
+    const [row] = await this.ch.query<{ n: number; day: number }>(
+      `SELECT toFloat64(count()) AS n, toFloat64(toUnixTimestamp(toDateTime(max(day), 'UTC'))) * 1000 AS day
+       FROM ${this.ch.table('baseline_transitions_folded')}`,
+    );
+    return row && row.n > 0 ? row.day : null;
+  }
+
+  /**
+   * Folds every complete day after the last folded one, up to `throughDay` (a UTC day start,
+   * exclusive; a later time is taken as its day's start), one day at a time: the day's rows
+   * are inserted with a token derived from the day, and the day is recorded only after, so a
+   * fold interrupted anywhere and run again counts every day once. The first fold starts at
+   * the first day with session events.
+   *
+   * Events that arrive for a day after it was folded are not counted: pass a `throughDay`
+   * that leaves ingest lag behind (e.g. yesterday's start when events arrive within a day).
+   * One day's distinct transitions are held in memory between the select and the insert.
+   */
+  async fold(throughDay: number): Promise<FoldResult> {
+    const end = startOfDay(throughDay);
+    const last = await this.lastFolded();
+    const start = last === null ? await this.firstSessionDay(end) : last + DAY_MS;
+    const result: FoldResult = { days: [], rows: 0, through: last };
+    if (start === null || start >= end) return result;
+
+    const days = await this.ch.query<{ day: number }>(
+      `SELECT DISTINCT toFloat64(toUnixTimestamp(toDateTime(toDate(ts), 'UTC'))) * 1000 AS day
+       FROM ${this.ch.table('actions')}
+       WHERE session != '' AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}
+       ORDER BY day`,
+      { from: dt(start), to: dt(end) },
+    );
+    for (const { day } of days) {
+      const rows = await this.ch.query<{
+        identity_id: string;
+        prev2: string;
+        prev1: string;
+        tool: string;
+        day: string;
+        events: number;
+      }>(
+        `SELECT identity_id, prev2, prev1, tool, toString(day) AS day, toFloat64(events) AS events
+         FROM (${this.transitionsSql(
+           'ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}',
+           'ts < {from:DateTime64(3)}',
+         )})
+         ORDER BY identity_id, prev1, prev2, tool`,
+        { from: dt(day), to: dt(day + DAY_MS), start: SESSION_START },
+      );
+      await this.ch.insert('baseline_transitions', rows, {
+        insert_deduplication_token: `baseline_transitions:${isoDay(day)}`,
+      });
+      await this.markFolded(day);
+      result.days.push(day);
+      result.rows += rows.length;
+    }
+    // Days without session events are complete too: the watermark moves past them.
+    const lastDay = end - DAY_MS;
+    if ((result.days.at(-1) ?? -Infinity) < lastDay) await this.markFolded(lastDay);
+    result.through = lastDay;
+    return result;
+  }
+
+  private async markFolded(day: number): Promise<void> {
+    await this.ch.insert('baseline_transitions_folded', [{ day: isoDay(day), folded_at: Date.now() }]);
+  }
+
+  private async firstSessionDay(before: number): Promise<number | null> {
+    const [row] = await this.ch.query<{ n: number; day: number }>(
+      `SELECT toFloat64(count()) AS n, toFloat64(toUnixTimestamp(toDateTime(toDate(min(ts)), 'UTC'))) * 1000 AS day
+       FROM ${this.ch.table('actions')} WHERE session != '' AND ts < {before:DateTime64(3)}`,
+      { before: dt(before) },
+    );
+    return row && row.n > 0 ? row.day : null;
+  }
+
+  /**
+   * Each identity's transitions strictly before the UTC day of its cut, summed over days:
+   * folded days up to the watermark, and later days before the cut's day computed live from
+   * `actions` (the same computation). Rows sorted by identity, prev1, prev2, tool.
+   */
+  async asOf(cuts: ReadonlyMap<string, number>): Promise<TransitionRow[]> {
+    if (cuts.size === 0) return [];
+    const last = await this.lastFolded();
+    const liveFrom = last === null ? 0 : last + DAY_MS;
+    const liveNeeded = startOfDay(Math.max(...cuts.values())) > liveFrom;
+    const params = {
+      ids: [...cuts.keys()],
+      cuts: [...cuts.values()],
+      from: dt(liveFrom),
+      start: SESSION_START,
+    };
+    const folded = `
+      SELECT identity_id, prev2, prev1, tool, events FROM ${this.ch.table('baseline_transitions')}
+      WHERE identity_id IN {ids:Array(String)} AND day < ${CUT_DAY} AND day < toDate({from:DateTime64(3)})`;
+    const live = `
+      SELECT identity_id, prev2, prev1, tool, events FROM (${this.transitionsSql(
+        `identity_id IN {ids:Array(String)} AND ts >= {from:DateTime64(3)} AND toDate(ts) < ${CUT_DAY}`,
+        'identity_id IN {ids:Array(String)} AND ts < {from:DateTime64(3)}',
+      )})`;
+    return this.ch.query<TransitionRow>(
+      `SELECT identity_id, toString(prev2) AS prev2, toString(prev1) AS prev1, toString(tool) AS tool,
+              toFloat64(sum(events)) AS count
+       FROM (${liveNeeded ? `${folded} UNION ALL ${live}` : folded})
+       GROUP BY identity_id, prev2, prev1, tool
+       ORDER BY identity_id, prev1, prev2, tool`,
+      params,
+    );
+  }
+
+  /**
+   * The fleet's bigram-level counts before `before`'s UTC day: every identity's transitions
+   * summed over identities and prev2 (identity_id FLEET_IDENTITY, prev2 ANY_PREV), folded and
+   * live as in `asOf`. Capped at the FLEET_ROW_CAP most frequent (prev1, tool) pairs: the
+   * rarest pairs of a very large fleet are dropped, which only makes the fleet levels of the
+   * model a little less sure of them (they fall back to the unigram).
+   */
+  async fleet(before: number): Promise<TransitionRow[]> {
+    const cutDay = startOfDay(before);
+    const last = await this.lastFolded();
+    const liveFrom = last === null ? 0 : last + DAY_MS;
+    const params = {
+      from: dt(liveFrom),
+      to: dt(cutDay),
+      start: SESSION_START,
+      any: ANY_PREV,
+      fleet: FLEET_IDENTITY,
+      cap: FLEET_ROW_CAP,
+    };
+    const folded = `
+      SELECT prev1, tool, events FROM ${this.ch.table('baseline_transitions')}
+      WHERE day < toDate({to:DateTime64(3)}) AND day < toDate({from:DateTime64(3)})`;
+    const live = `
+      SELECT prev1, tool, events FROM (${this.transitionsSql(
+        'ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}',
+        'ts < {from:DateTime64(3)}',
+      )})`;
+    return this.ch.query<TransitionRow>(
+      `SELECT {fleet:String} AS identity_id, {any:String} AS prev2, toString(prev1) AS prev1,
+              toString(tool) AS tool, toFloat64(sum(events)) AS count
+       FROM (${cutDay > liveFrom ? `${folded} UNION ALL ${live}` : folded})
+       GROUP BY prev1, tool
+       ORDER BY count DESC, prev1, tool
+       LIMIT {cap:UInt32}`,
+      params,
+    );
+  }
+
+  /**
+   * For a replay of each identity's cut day (ActionsRepository.before): the last two events
+   * before that day of every session the identity continued on the day before its cut, oldest
+   * first per session, so the day's first transitions get their real predecessors.
+   */
+  async sessionTails(cuts: ReadonlyMap<string, number>): Promise<SessionTailStep[]> {
+    if (cuts.size === 0) return [];
+    const actions = this.ch.table('actions');
+    const ids = [...cuts.keys()];
+    const sameDay = `identity_id IN {ids:Array(String)} AND session != ''
+      AND toDate(ts) = ${CUT_DAY}
+      AND toUnixTimestamp64Milli(ts) < toInt64(transform(identity_id, {ids:Array(String)}, {cuts:Array(Float64)}, 0.0))`;
+    return this.ch.query<SessionTailStep>(
+      `SELECT identity_id, session, tool, event_id, toFloat64(toUnixTimestamp64Milli(t)) AS ts FROM (
+         SELECT identity_id, session, toString(tool) AS tool, event_id, ts AS t
+         FROM ${actions} FINAL
+         WHERE identity_id IN {ids:Array(String)} AND session != '' AND toDate(ts) < ${CUT_DAY}
+           AND (identity_id, session) IN (SELECT identity_id, session FROM ${actions} WHERE ${sameDay})
+         ORDER BY identity_id, session, t DESC, event_id DESC
+         LIMIT 2 BY identity_id, session)
+       ORDER BY identity_id, session, ts, event_id`,
+      { ids, cuts: [...cuts.values()] },
+    );
+  }
+}
