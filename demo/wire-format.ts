@@ -28,9 +28,11 @@ const TS_STYLES: Readonly<Record<TsStyle, (ms: number) => string | number>> = {
 
 const ID_STYLES: Readonly<Record<IdStyle, (ms: number, rng: Rng) => string>> = { uuid7, ulid };
 
-function identityOf(actor: Actor, session: SessionMeta, ownSession: boolean): ActionEventInput['identity'] {
-  const { id, type, owner, credential } = actor.identity;
-  // The instance belongs to the session's own identity, not to a human stepping in.
+function identityOf(actor: Actor, session: SessionMeta, s: Step): ActionEventInput['identity'] {
+  const { id, type, owner } = actor.identity;
+  // The instance and a step's own credential belong to the session's identity, not to a human stepping in.
+  const ownSession = s.actor === undefined;
+  const credential = (ownSession ? s.credential : undefined) ?? actor.identity.credential;
   if (ownSession && session.instance !== undefined)
     return { id, type, owner, instance: session.instance, credential };
   return { id, type, owner, credential };
@@ -52,7 +54,7 @@ export function materialize(
   const event: ActionEventInput = {
     event_id: ID_STYLES[actor.idStyle](ms, rng),
     ts: TS_STYLES[actor.tsStyle](ms),
-    identity: identityOf(actor, session, s.actor === undefined),
+    identity: identityOf(actor, session, s),
     session: session.id,
     action: s.action ?? spec.action,
     tool: s.tool,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DAY_MS } from '../common/time.js';
 import type { DetectorEvent } from '../model/detector-event.js';
-import { SEVERITIES, type Finding, type Severity } from '../model/finding.js';
+import { SEVERITIES, type BaselineFacts, type Finding, type Severity } from '../model/finding.js';
+import type { Term } from './terms.js';
 import type { Detector, Observation } from './types.js';
 
 /**
@@ -38,6 +39,59 @@ export function detectorConfigHash(detector: Pick<Detector, 'id' | 'version' | '
 
 export function dedupKey(identityId: string, detectorId: string, subject: string): string {
   return sha256(`${identityId}\n${detectorId}\n${subject}`).slice(0, 32);
+}
+
+/**
+ * Facts of a finding that gathers several values under its subject (`Observation.members`):
+ * the values in first-seen order, how many, and whether more came than the list keeps.
+ */
+export const MEMBERS_FACT = 'members';
+export const MEMBER_COUNT_FACT = 'member_count';
+export const MEMBERS_CAPPED_FACT = 'members_capped';
+/** A finding lists at most this many members (a random-subdomain flood must not grow it unbounded). */
+export const MAX_FINDING_MEMBERS = 50;
+
+/** The members a finding's facts list (none for a finding without members). */
+export function membersOf(facts: BaselineFacts): string[] {
+  const members = facts[MEMBERS_FACT];
+  return Array.isArray(members) ? [...members] : [];
+}
+
+/**
+ * The baseline values a finding is about: its subject and, when it gathers several values
+ * under the subject, each member, all of its term kind (none when it is not about one term).
+ * Triage decisions and the terms an open finding keeps out of the baseline apply to each.
+ */
+export function findingTerms(finding: Pick<Finding, 'term_kind' | 'subject' | 'baseline'>): Term[] {
+  if (!finding.term_kind) return [];
+  const kind = finding.term_kind as Term['kind'];
+  const values = [finding.subject, ...membersOf(finding.baseline).filter((m) => m !== finding.subject)];
+  return values.map((value) => ({ kind, value }));
+}
+
+/**
+ * `facts` with `values` unioned into its members (first-seen order, at most
+ * MAX_FINDING_MEMBERS; `members_capped` once one did not fit). Unchanged facts come back as
+ * the same object, so callers can tell whether anything was added.
+ */
+export function withMembers(facts: BaselineFacts, values: readonly string[]): BaselineFacts {
+  const members = membersOf(facts);
+  let capped = facts[MEMBERS_CAPPED_FACT] === true;
+  let changed = !Array.isArray(facts[MEMBERS_FACT]) || facts[MEMBER_COUNT_FACT] !== members.length;
+  for (const value of values) {
+    if (members.includes(value)) continue;
+    if (members.length < MAX_FINDING_MEMBERS) members.push(value);
+    else if (capped) continue;
+    else capped = true;
+    changed = true;
+  }
+  if (!changed) return facts;
+  return {
+    ...facts,
+    [MEMBERS_FACT]: members,
+    [MEMBER_COUNT_FACT]: members.length,
+    ...(capped ? { [MEMBERS_CAPPED_FACT]: true } : {}),
+  };
 }
 
 export interface FindingBookOptions {
@@ -80,8 +134,21 @@ export class FindingBook {
       if (observation.score > current.score) current.score = observation.score;
       if (severityRank(observation.severity) > severityRank(current.severity))
         current.severity = observation.severity;
+      // A new member (another host of the same registrable domain) is part of the story: the
+      // facts list it and the explanation is rendered again from them. Only a finding that was
+      // opened with members (not one stored by an older detector version) gathers them.
+      if (observation.members && Array.isArray(current.baseline[MEMBERS_FACT])) {
+        const merged = withMembers(current.baseline, observation.members.values);
+        if (merged !== current.baseline) {
+          current.baseline = merged;
+          current.explanation = observation.members.explain(merged);
+        }
+      }
       return current;
     }
+    const facts = observation.members
+      ? withMembers(observation.facts, observation.members.values)
+      : observation.facts;
     const finding: Finding = {
       finding_id: `f-${sha256(`${key}\n${event.event_id}`).slice(0, 24)}`,
       detector: detector.id,
@@ -91,7 +158,7 @@ export class FindingBook {
       severity: observation.severity,
       score: observation.score,
       title: observation.title,
-      explanation: observation.explanation,
+      explanation: observation.members ? observation.members.explain(facts) : observation.explanation,
       event_ids: [...new Set(cited.map((c) => c.event_id))].slice(0, this.options.maxCitedEvents),
       first_ts: Math.min(...cited.map((c) => c.ts)),
       last_ts: event.ts,
@@ -103,7 +170,7 @@ export class FindingBook {
       subject: observation.subject,
       term_kind: observation.term?.kind ?? '',
       config_hash: detectorConfigHash(detector),
-      baseline: observation.facts,
+      baseline: facts,
     };
     this.byKey.set(key, finding);
     return finding;

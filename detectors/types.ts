@@ -49,6 +49,24 @@ export interface Observation {
   cite?: readonly CitedEvent[];
   /** Control ids of this observation when they differ per observation (a rule's own tags). */
   frameworks?: readonly string[];
+  /**
+   * Values gathered under one subject (the hosts of one registrable domain): this event's,
+   * each a value of `term.kind` under review like `term` itself. The finding book keeps their
+   * union in the finding's facts (`members`, `member_count`, see detectors/findings.ts) and
+   * renders the explanation from those facts, again whenever a repeat adds a member.
+   */
+  members?: ObservationMembers;
+}
+
+export interface ObservationMembers {
+  /** The values this event adds (usually one: the host it reached). */
+  values: readonly string[];
+  /**
+   * The explanation of a finding with these facts, its members included. A pure function of
+   * the facts, so a finding re-rendered after a restart (facts read back from storage) reads
+   * byte for byte as one kept in memory.
+   */
+  explain(facts: BaselineFacts): string;
 }
 
 export interface CitedEvent {

@@ -56,7 +56,8 @@ export class Transitions {
    *
    * The predecessors: per session active in the range, its last two events before it (LIMIT 2
    * BY), so a session crossing midnight keeps its context however long ago it began. That
-   * filter scans the earlier events of the range's identities; the session bloom index prunes.
+   * filter scans the earlier events of the range's identities; the extra `session IN` (same
+   * sessions, looser) is there because the session bloom index prunes on it, not on the tuple.
    */
   private transitionsSql(range: string, prior: string): string {
     const actions = this.ch.table('actions');

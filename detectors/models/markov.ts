@@ -296,6 +296,17 @@ export function probability(
   return mix(identity.trigram(prev2, prev1), tool, p3);
 }
 
+/**
+ * P(tool) for this identity regardless of where in a session: its unigram over the fleet's
+ * unigram over the uniform floor (Witten–Bell as above). What the tool costs without context:
+ * `surprisal − baseSurprisal` is how much less likely the *order* makes it (its pointwise
+ * mutual information with the history, negated), apart from how rare the tool is anyway.
+ */
+export function baseProbability(identity: TransitionCounts, fleet: TransitionCounts, tool: string): number {
+  const p0 = 1 / (identity.unionVocabularySize(fleet) + 1);
+  return mix(identity.unigram(), tool, mix(fleet.unigram(), tool, p0));
+}
+
 /** −log2 P(tool | prev2, prev1): the step's cost in bits. */
 export function surprisal(
   identity: TransitionCounts,
@@ -366,6 +377,10 @@ export interface StepScore {
   expected: number;
   /** surprisal − expected: bits more surprising than a typical step from here (may be < 0). */
   excess: number;
+  /** −log2 baseProbability: the tool's cost anywhere in the identity's sessions. */
+  baseSurprisal: number;
+  /** surprisal − baseSurprisal: bits the history adds (> 0: the order makes the tool less likely). */
+  lift: number;
   /** The identity went from prev1 to this tool before (whatever came before prev1). */
   seenByIdentity: boolean;
   /** How often the identity left prev1: the evidence its expectations from there rest on. */
@@ -393,11 +408,14 @@ export function scoreStep(
   const s = -Math.log2(p);
   const expected = expectedSurprisal(identity, fleet, prev2, prev1);
   const identityCount = identity.bigramCount(prev1, tool);
+  const base = -Math.log2(baseProbability(identity, fleet, tool));
   return {
     probability: p,
     surprisal: s,
     expected,
     excess: s - expected,
+    baseSurprisal: base,
+    lift: s - base,
     seenByIdentity: identityCount > 0,
     historyCount: identity.bigramTotal(prev1),
     identityCount,

@@ -30,7 +30,13 @@ import { clamp01, roundScore, type CitedEvent } from '../types.js';
  * - the step is at least `minExcessBits` more surprising than the identity's typical step
  *   from the same history (surprisal − entropy). Relative, not absolute: an identity that
  *   does something different after every tool has a high entropy, and a new order there says
- *   less than one from a history that is always followed by the same tool.
+ *   less than one from a history that is always followed by the same tool;
+ * - the step is at least `minLiftBits` less likely here than the tool is anywhere in the
+ *   identity's sessions (surprisal − the tool's context-free surprisal). A rare tool is rare
+ *   after anything: without this, an identity whose tools follow no order (any tool after any
+ *   other, a few of them rare) would be flagged for every rare tool after a common one, since
+ *   a rare tool's surprisal exceeds the average step's cost wherever it happens. This keeps
+ *   the finding about the order.
  * The score maps the excess smoothly onto 0..1 (excess / (excess + halfScoreBits): 0.5 when
  * the step is 2^halfScoreBits times less likely than a typical one) and is damped by the share
  * of the other identities' departures from the previous tool that went this way (peer backoff:
@@ -53,6 +59,8 @@ export type RareTransitionConfig = {
   maxSeen: number;
   /** Bits more surprising than a typical step from the same history (2^6 = 64 times less likely). */
   minExcessBits: number;
+  /** Bits less likely here than the tool is anywhere in the identity's sessions (2^6 = 64 times). */
+  minLiftBits: number;
   /** Excess at which the score is 0.5 (2^10 ≈ a thousand times less likely than a typical step). */
   halfScoreBits: number;
   /** Findings below this score (after peer damping) are not raised. */
@@ -67,6 +75,7 @@ export const DEFAULT_RARE_TRANSITION: RareTransitionConfig = {
   minHistory: 20,
   maxSeen: 0,
   minExcessBits: 6,
+  minLiftBits: 6,
   halfScoreBits: 10,
   minScore: 0.3,
   knownToolsOnly: true,
@@ -79,6 +88,7 @@ export function rareTransitionConfig(overrides: Partial<RareTransitionConfig> = 
     minHistory: overrides.minHistory ?? DEFAULT_RARE_TRANSITION.minHistory,
     maxSeen: overrides.maxSeen ?? DEFAULT_RARE_TRANSITION.maxSeen,
     minExcessBits: overrides.minExcessBits ?? DEFAULT_RARE_TRANSITION.minExcessBits,
+    minLiftBits: overrides.minLiftBits ?? DEFAULT_RARE_TRANSITION.minLiftBits,
     halfScoreBits: overrides.halfScoreBits ?? DEFAULT_RARE_TRANSITION.halfScoreBits,
     minScore: overrides.minScore ?? DEFAULT_RARE_TRANSITION.minScore,
     knownToolsOnly: overrides.knownToolsOnly ?? DEFAULT_RARE_TRANSITION.knownToolsOnly,
@@ -167,6 +177,7 @@ export interface RareTransition {
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 const code = (tool: string): string => `\`${tool}\``;
+const bits = (x: number): string => x.toFixed(Math.abs(x) < 1 ? 2 : 1);
 
 /** "N times" for a likelihood ratio, two significant digits, locale-free. */
 function times(ratio: number): string {
@@ -193,7 +204,7 @@ export function judgeSession(
   if (identity.bigramCount(prev1, tool) > config.maxSeen) return null;
 
   const step = scoreStep(identity, fleet, prev2, prev1, tool);
-  if (step.excess < config.minExcessBits) return null;
+  if (step.excess < config.minExcessBits || step.lift < config.minLiftBits) return null;
   const peers = peerTransitions(identity, fleet, prev1, tool);
   const score = scoreOf(step.excess, peers.share, config);
   if (score < config.minScore) return null;
@@ -212,6 +223,8 @@ export function judgeSession(
       surprisal_bits: round(step.surprisal, 2),
       expected_bits: round(step.expected, 2),
       excess_bits: round(step.excess, 2),
+      base_surprisal_bits: round(step.baseSurprisal, 2),
+      lift_bits: round(step.lift, 2),
       history_from_prev1: step.historyCount,
       history_from_pair: step.pairHistoryCount,
       identity_count: step.identityCount,
@@ -273,8 +286,10 @@ function describe(
 
   const numbers =
     ` Its transition model gives this step ${describeProbability(step.probability)} ` +
-    `(${step.surprisal.toFixed(1)} bits) where a typical step from here costs ${step.expected.toFixed(1)} bits: ` +
-    `${step.excess.toFixed(1)} bits more, ${times(2 ** step.excess)} less likely than usual.`;
+    `(${bits(step.surprisal)} bits) where a typical step from here costs ${bits(step.expected)} bits: ` +
+    `${bits(step.excess)} bits more, ${times(2 ** step.excess)} less likely than usual. ` +
+    `Wherever it comes in its sessions, ${code(tool)} is ${describeProbability(2 ** -step.baseSurprisal)} of its steps: ` +
+    `it is the order that is unusual.`;
 
   const peerWords =
     peers.history === 0

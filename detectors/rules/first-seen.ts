@@ -27,6 +27,11 @@ export interface FirstSeenSpec {
   frameworks: readonly string[];
   /** The event's value of this detector's kind, or null when the event has none. */
   term(ctx: DetectorContext): Term | null;
+  /**
+   * The finding's dedup subject when it is not the term's value: several values then share one
+   * finding (the hosts of one registrable domain), and `describe` names them as `members`.
+   */
+  subject?(ctx: DetectorContext, term: Term): string;
   /** 0..1: how unexpected any new value of this kind is for this identity. */
   surprise(ctx: DetectorContext, term: Term, window: number): number;
   describe(
@@ -34,22 +39,46 @@ export interface FirstSeenSpec {
     term: Term,
     config: NoveltyConfig,
     score: NoveltyScore,
-  ): Pick<Observation, 'title' | 'explanation' | 'facts'>;
+  ): Pick<Observation, 'title' | 'explanation' | 'facts' | 'members'>;
+}
+
+/** What the context tails say, from numbers alone (a finding's facts, or the live context). */
+export interface ContextNumbers {
+  fleetNew: boolean;
+  /** Other identities in the peer view. */
+  peersCompared: number;
+  /** Whether there is a peer view to speak of at all. */
+  peerView: boolean;
+  peerShare: number;
+  sessionNovel: number;
 }
 
 /** "N% of other identities use it." and "K other first-seen things…" tails, when they say something. */
-export function contextSentences(ctx: DetectorContext, score: NoveltyScore, verb: string): string {
-  const others = ctx.peers.others(ctx.event.identity_id);
-  const peers = score.fleetNew
-    ? ` No other identity of the ${String(others)} compared has ${verb} it.`
-    : ctx.peers.size > 1
-      ? ` ${percent(score.peerShare)} of other identities ${verb} it.`
+export function contextText(c: ContextNumbers, verb: string): string {
+  const peers = c.fleetNew
+    ? ` No other identity of the ${String(c.peersCompared)} compared has ${verb} it.`
+    : c.peerView
+      ? ` ${percent(c.peerShare)} of other identities ${verb} it.`
       : '';
   const session =
-    score.sessionNovel > 0
-      ? ` ${String(score.sessionNovel)} other first-seen thing${score.sessionNovel === 1 ? '' : 's'} happened earlier in this session.`
+    c.sessionNovel > 0
+      ? ` ${String(c.sessionNovel)} other first-seen thing${c.sessionNovel === 1 ? '' : 's'} happened earlier in this session.`
       : '';
   return peers + session;
+}
+
+/** The context tails for the event being judged. */
+export function contextSentences(ctx: DetectorContext, score: NoveltyScore, verb: string): string {
+  return contextText(
+    {
+      fleetNew: score.fleetNew,
+      peersCompared: ctx.peers.others(ctx.event.identity_id),
+      peerView: ctx.peers.size > 1,
+      peerShare: score.peerShare,
+      sessionNovel: score.sessionNovel,
+    },
+    verb,
+  );
 }
 
 /** The score's context, snapshotted with every first-seen finding. */
@@ -87,7 +116,7 @@ export function createFirstSeenDetector(spec: FirstSeenSpec, overrides: NoveltyO
       // unreviewed payee does not become trusted by being paid again.
       const held = destination && established(ctx, config);
       return {
-        subject: term.value,
+        subject: spec.subject?.(ctx, term) ?? term.value,
         term,
         severity: severityFromScore(score.score),
         score: score.score,

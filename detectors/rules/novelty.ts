@@ -103,6 +103,13 @@ const W = { surprise: 0.55, impact: 0.2, session: 0.2, failed: 0.1, fleet: 0.35,
  */
 const ROUTINE_SURPRISE = 0.25;
 
+/**
+ * Surprise of a new value in a family the identity already works in (a new repository of an
+ * organisation it pushes to, a new host of a registrable domain it already reaches) relative
+ * to an entirely new family.
+ */
+export const KNOWN_FAMILY_SURPRISE = 0.8;
+
 /** "Nobody else uses it" means something only with a few other identities to compare with. */
 export const MIN_FLEET_PEERS = 3;
 

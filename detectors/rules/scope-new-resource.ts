@@ -2,7 +2,7 @@ import { DAY_MS } from '../../common/time.js';
 import { resourceKey, resourcePrefix } from '../terms.js';
 import type { Detector, DetectorContext } from '../types.js';
 import { createFirstSeenDetector, contextSentences, scoreFacts } from './first-seen.js';
-import { listValues, type NoveltyOverrides } from './novelty.js';
+import { KNOWN_FAMILY_SURPRISE, listValues, type NoveltyOverrides } from './novelty.js';
 
 /** A type counts as a family of opaque ids once the identity has worked with this many of them. */
 const TYPE_FAMILY_MIN = 3;
@@ -42,7 +42,7 @@ export function createNewResourceDetector(overrides: NoveltyOverrides = {}): Det
           : null,
       surprise: (ctx, _term, window) =>
         (1 - ctx.profile.noveltyRate('resource', ctx.event.tool)) *
-        (familyKnown(ctx, window).known ? 0.8 : 1),
+        (familyKnown(ctx, window).known ? KNOWN_FAMILY_SURPRISE : 1),
       describe(ctx, term, config, score) {
         const { event, profile } = ctx;
         const family = familyKnown(ctx, config.windowDays * DAY_MS);
@@ -50,21 +50,28 @@ export function createNewResourceDetector(overrides: NoveltyOverrides = {}): Det
           .values('resource', event.ts, config.windowDays * DAY_MS)
           .map(([value]) => value)
           .filter((value) => !event.resource_type || value.startsWith(`${event.resource_type}:`));
+        const idOf = (value: string): string => value.slice(value.indexOf(':') + 1);
         const noun = event.resource_type ? `${event.resource_type} resources` : 'resources';
-        const familyText = family.prefix
-          ? family.known
-            ? `; it has used other \`${family.prefix}*\` ones`
-            : `, none matching \`${family.prefix}*\``
-          : '';
+        // Examples always belong to what the sentence names: the type's resources, or the members
+        // of the family it says the identity already works in.
+        const examples = (ids: readonly string[]): string => (ids.length > 0 ? ` (${listValues(ids)})` : '');
+        let familyText = examples(sameType.map(idOf));
+        if (family.prefix && !family.known) familyText += `, none matching \`${family.prefix}*\``;
+        if (family.prefix && family.known) {
+          // Keys of the same type as the event, so the id is the key less `type:` (or the key itself).
+          const members = sameType
+            .map((value) => (event.resource_type ? value.slice(event.resource_type.length + 1) : value))
+            .filter((id) => resourcePrefix(id) === family.prefix);
+          familyText =
+            members.length > 0
+              ? `; it has used ${String(members.length)} other \`${family.prefix}*\` one${members.length === 1 ? '' : 's'}${examples(members)}`
+              : `; it has worked in \`${family.prefix}*\` before, but none of those resources is in its baseline`;
+        }
         return {
           title: `${event.identity_id} touched a new resource: ${event.resource_id}`,
           explanation:
             `\`${event.identity_id}\` called \`${event.tool}\` on \`${event.resource_id}\` for the first time; ` +
-            `in ${String(config.windowDays)} days it touched ${String(sameType.length)} ${noun}${familyText}` +
-            (sameType.length > 0
-              ? ` (${listValues(sameType.map((v) => v.slice(v.indexOf(':') + 1)))})`
-              : '') +
-            '.' +
+            `in ${String(config.windowDays)} days it touched ${String(sameType.length)} ${noun}${familyText}.` +
             contextSentences(ctx, score, 'touched'),
           facts: {
             resource: term.value,

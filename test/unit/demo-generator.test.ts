@@ -45,6 +45,15 @@ const SESSIONS = groupBy(
   SAMPLE.filter((e) => !humans.has(e.key)),
   (e) => e.event.session ?? '',
 );
+/**
+ * Sessions replaced by an injected incident: besides its one tagged step, an incident may do
+ * more that its identity never does (a second upload, work with a key it just created).
+ */
+const INCIDENT_SESSIONS = new Set(
+  SAMPLE.filter((e) => e.incident !== undefined).map((e) => e.event.session ?? ''),
+);
+/** Events of ordinary sessions. */
+const ORDINARY = SAMPLE.filter((e) => !INCIDENT_SESSIONS.has(e.event.session ?? ''));
 
 describe('demo generator: determinism', () => {
   it('produces byte-identical JSON for the same seed and start', () => {
@@ -112,19 +121,24 @@ describe('demo generator: events', () => {
 
   it('settles at the documented ramp-up lead when paced by count', () => {
     const eventsPerSecond = 20;
-    const stream = createDemoStream({
-      seed: 3,
-      startMs: START_MS,
-      eventsPerIdentityHour: eventsPerIdentityHourFor(eventsPerSecond),
-    });
-    // Average how far event n runs ahead of start + n / rate, from minute 10 to minute 30.
+    // One stream's lead swings by ±20 s with its draws (which sessions turn into incidents, how
+    // long they run): average a few seeds.
+    const seeds = [1, 2, 3, 4, 5, 6];
     let sum = 0;
     let count = 0;
-    for (let n = 1; n <= 30 * 60 * eventsPerSecond; n++) {
-      const lead = tsMs(stream.next().event) - (START_MS + (n * 1000) / eventsPerSecond);
-      if (n > 10 * 60 * eventsPerSecond) {
-        sum += lead;
-        count += 1;
+    for (const seed of seeds) {
+      const stream = createDemoStream({
+        seed,
+        startMs: START_MS,
+        eventsPerIdentityHour: eventsPerIdentityHourFor(eventsPerSecond),
+      });
+      // Average how far event n runs ahead of start + n / rate, from minute 10 to minute 30.
+      for (let n = 1; n <= 30 * 60 * eventsPerSecond; n++) {
+        const lead = tsMs(stream.next().event) - (START_MS + (n * 1000) / eventsPerSecond);
+        if (n > 10 * 60 * eventsPerSecond) {
+          sum += lead;
+          count += 1;
+        }
       }
     }
     expect(Math.abs(sum / count - DEMO_RAMP_UP_LEAD_MS)).toBeLessThan(30_000);
@@ -160,9 +174,9 @@ describe('demo generator: events', () => {
 });
 
 describe('demo generator: identities', () => {
-  /** Tools an identity used outside the tagged incident events. */
+  /** Tools an identity used outside incident sessions. */
   const toolsOf = (id: string): Set<string> =>
-    new Set(SAMPLE.filter((e) => e.key === id && e.incident === undefined).map((e) => e.event.tool));
+    new Set(ORDINARY.filter((e) => e.key === id).map((e) => e.event.tool));
 
   it('each identity uses only its declared tools, and the mixes are distinct', () => {
     const active = DEMO_IDENTITIES.filter((i) => !i.revoked);
@@ -190,7 +204,7 @@ describe('demo generator: identities', () => {
 
   it('writes identity type, owner and credential as registered', () => {
     const registry = new Map(DEMO_IDENTITIES.map((i) => [i.id, i]));
-    for (const e of SAMPLE.filter((x) => !humans.has(x.key)).slice(0, 2_000)) {
+    for (const e of ORDINARY.filter((x) => !humans.has(x.key)).slice(0, 2_000)) {
       const registered = registry.get(e.key);
       expect(registered, e.key).toBeDefined();
       expect(e.event.identity).toMatchObject({
@@ -246,7 +260,7 @@ describe('demo generator: incidents', () => {
     ).toBe(false);
   });
 
-  it('include all four kinds', () => {
+  it('include every kind', () => {
     const kinds = groupBy(tagged, (e) => e.incident ?? '');
     expect([...kinds.keys()].sort()).toEqual([...INCIDENT_KINDS].sort());
     for (const kind of INCIDENT_KINDS) expect(kinds.get(kind)?.length, kind).toBeGreaterThanOrEqual(5);
@@ -265,9 +279,7 @@ describe('demo generator: incidents', () => {
 
   it('new egress follows a secret read in the same session, to a domain never seen before', () => {
     const knownDomains = new Set(
-      SAMPLE.filter((e) => !e.incident).flatMap((e) =>
-        e.event.target_domain ? [e.event.target_domain] : [],
-      ),
+      ORDINARY.flatMap((e) => (e.event.target_domain ? [e.event.target_domain] : [])),
     );
     for (const e of tagged.filter((x) => x.incident === 'new_egress_after_secret_read')) {
       expect(e.event.action).toBe('network.egress');
@@ -300,6 +312,92 @@ describe('demo generator: incidents', () => {
       expect(grant?.event.session).toBe(deploy.event.session);
       expect(tsMs(grant?.event ?? deploy.event)).toBeLessThan(tsMs(deploy.event));
       expect(deploy.event.approval?.by).toBe(grant?.event.identity.id);
+    }
+  });
+});
+
+describe('demo generator: chain incidents', () => {
+  const BUSY = generateDemoEvents(
+    { seed: 11, startMs: START_MS, incidentRate: 0.3, eventsPerIdentityHour: 720 },
+    12_000,
+  );
+  const sessions = groupBy(
+    BUSY.filter((e) => !humans.has(e.key)),
+    (e) => e.event.session ?? '',
+  );
+  // Sessions still running when the sample ends are cut short: judge those that began 30 min before.
+  const cutoff = BUSY.reduce((max, e) => Math.max(max, tsMs(e.event)), START_MS) - 30 * 60_000;
+  /** Each complete incident's session, with the tagged step's position in it. */
+  const incidents = (kind: string, identity: string): { events: DemoEvent[]; at: number }[] =>
+    BUSY.filter((e) => e.incident === kind && e.key === identity && tsMs(e.event) < cutoff).map((tagged) => {
+      const events = sessions.get(tagged.event.session ?? '') ?? [];
+      return { events, at: events.indexOf(tagged) };
+    });
+  const registrable = (host: string): string => host.slice(host.indexOf('.') + 1);
+
+  it('a secret read, then uploads to two random subdomains of one paste site', () => {
+    const found = incidents('new_egress_after_secret_read', 'coding-agent');
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    for (const { events, at } of found) {
+      const read = events.findIndex((e) => e.event.action === 'secret.read');
+      expect(events[read]?.event).toMatchObject({
+        tool: 'vault.read',
+        resource: { type: 'secret' },
+        outcome: 'success',
+      });
+      expect(read).toBeLessThan(at);
+      const posts = events.filter((e) => e.event.tool === 'http.post');
+      expect(posts).toHaveLength(2);
+      const [first, second] = posts.map((e) => e.event.target_domain ?? '');
+      expect(first).not.toBe(second);
+      expect(registrable(first ?? '')).toBe(registrable(second ?? ''));
+      expect(posts[0]).toBe(events[at]);
+    }
+  });
+
+  it('coding-agent commits, pushes and deploys to prod with no approval and no test run', () => {
+    const found = incidents('deploy_without_approval', 'coding-agent');
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    for (const { events, at } of found) {
+      expect(events.map((e) => e.event.action)).toEqual([
+        'tool.call',
+        'data.read',
+        'code.commit',
+        'code.push',
+        'deploy',
+        'api.call',
+      ]);
+      expect(events[at]?.event).toMatchObject({
+        action: 'deploy',
+        outcome: 'success',
+        resource: { id: 'api-prod' },
+        args: { environment: 'prod' },
+      });
+      expect(events.some((e) => e.event.approval !== undefined || e.event.action === 'approval.grant')).toBe(
+        false,
+      );
+      expect(events.slice(0, at).some((e) => /test|check|verify/.test(e.event.tool))).toBe(false);
+    }
+  });
+
+  it('data-pipeline creates an access key and does the rest of its run with it', () => {
+    const found = incidents('credential_created_then_used', 'data-pipeline');
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    const registered = DEMO_IDENTITIES.find((i) => i.id === 'data-pipeline')?.credential;
+    for (const { events, at } of found) {
+      const created = events[at]?.event;
+      expect(created).toMatchObject({
+        action: 'identity.change',
+        tool: 'iam.create_access_key',
+        outcome: 'success',
+      });
+      const key = created?.resource?.id ?? '';
+      expect(key).toMatch(/^akid:fp-[0-9a-f]{12}$/);
+      expect(key).not.toBe(registered);
+      expect(events.slice(0, at + 1).every((e) => e.event.identity.credential === registered)).toBe(true);
+      const after = events.slice(at + 1);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.every((e) => e.event.identity.credential === key)).toBe(true);
     }
   });
 });

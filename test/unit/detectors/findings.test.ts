@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { dedupKey, FindingBook, riskScore } from '../../../detectors/findings.js';
+import {
+  dedupKey,
+  FindingBook,
+  findingTerms,
+  MAX_FINDING_MEMBERS,
+  riskScore,
+} from '../../../detectors/findings.js';
 import { createNewToolDetector } from '../../../detectors/rules/scope-new-tool.js';
-import type { Detector } from '../../../detectors/types.js';
+import type { Detector, Observation } from '../../../detectors/types.js';
 import { DAY_MS } from '../../../common/time.js';
-import type { Finding } from '../../../model/finding.js';
+import type { BaselineFacts, Finding } from '../../../model/finding.js';
 import { ev, T0 } from './fixtures.js';
 
 describe('findings book', () => {
@@ -52,6 +58,47 @@ describe('findings book', () => {
     );
     expect(one.finding_id).toBe(two.finding_id);
     expect(one.dedup_key).toBe(dedupKey(event.identity_id, detector.id, 'x.tool'));
+  });
+
+  it('unions members into the facts and renders the explanation again only when one is added', () => {
+    const explain = (facts: BaselineFacts): string =>
+      `hosts: ${String(facts.member_count)} (${Array.isArray(facts.members) ? facts.members.join(' ') : ''})`;
+    const host = (value: string): Observation => ({
+      ...observation,
+      subject: 'paste.example',
+      term: { kind: 'domain', value },
+      facts: { held_for_triage: true },
+      members: { values: [value], explain },
+    });
+    const book = new FindingBook({ dedupWindowMs: DAY_MS, maxCitedEvents: 5 });
+    const a = book.record(detector, ev({ ts: T0 }), host('a.paste.example'), T0);
+    expect(a.baseline).toEqual({ held_for_triage: true, members: ['a.paste.example'], member_count: 1 });
+    expect(a.explanation).toBe('hosts: 1 (a.paste.example)');
+    book.record(detector, ev({ ts: T0 + 1 }), host('b.paste.example'), T0);
+    const c = book.record(detector, ev({ ts: T0 + 2 }), host('a.paste.example'), T0);
+    expect(c).toBe(a);
+    expect(c.count).toBe(3);
+    expect(c.baseline.members).toEqual(['a.paste.example', 'b.paste.example']);
+    expect(c.explanation).toBe('hosts: 2 (a.paste.example b.paste.example)');
+    expect(findingTerms(c)).toEqual([
+      { kind: 'domain', value: 'paste.example' },
+      { kind: 'domain', value: 'a.paste.example' },
+      { kind: 'domain', value: 'b.paste.example' },
+    ]);
+    // A flood of hosts is listed up to a cap, and the facts say when it was reached.
+    for (let i = 0; i < MAX_FINDING_MEMBERS + 5; i += 1)
+      book.record(detector, ev({ ts: T0 + 10 + i }), host(`h${String(i)}.paste.example`), T0);
+    expect(c.baseline.member_count).toBe(MAX_FINDING_MEMBERS);
+    expect(c.baseline.members_capped).toBe(true);
+    expect(findingTerms({ term_kind: '', subject: 'x', baseline: {} })).toEqual([]);
+    // A finding stored by an older detector version, opened without members, keeps its words.
+    const older = new FindingBook({ dedupWindowMs: DAY_MS, maxCitedEvents: 5 });
+    const stored = { ...a, event_ids: [], baseline: { held_for_triage: true }, explanation: 'old words' };
+    older.load([stored]);
+    const joined = older.record(detector, ev({ ts: T0 + 1 }), host('b.paste.example'), T0);
+    expect(joined.finding_id).toBe(a.finding_id);
+    expect(joined.explanation).toBe('old words');
+    expect(joined.baseline).toEqual({ held_for_triage: true });
   });
 
   it('risk decays with time and ignores closed findings', () => {

@@ -17,6 +17,43 @@ describe('scope.new_resource', () => {
     expect(observation?.facts.prefix_known).toBe(false);
   });
 
+  it('gives examples from the family it names, and none when it knows no member', () => {
+    // Mostly raw-events objects, a few curated-events ones: the examples of a new curated object
+    // are curated ones, not the type's most frequent objects.
+    const profile = new IdentityProfile('data-pipeline');
+    const object = (key: string, tool = 's3:GetObject'): DetectorEvent =>
+      ev({
+        identity_id: 'data-pipeline',
+        tool,
+        action: 'data.read',
+        resource_type: 's3_object',
+        resource_id: key,
+      });
+    for (let i = 0; i < 60; i += 1)
+      profile.observe(object(`s3://raw-events/2026/03/01/${String(i % 20)}.json.gz`));
+    for (let i = 0; i < 3; i += 1)
+      profile.observe(object(`s3://curated-events/events/part-${String(i)}.parquet`, 's3:PutObject'));
+    const curated = detector.evaluate(
+      context(object('s3://curated-events/events/part-9.parquet', 's3:PutObject'), profile),
+    );
+    expect(curated?.facts.prefix_known).toBe(true);
+    expect(curated?.explanation).toContain(
+      'it has used 3 other `curated-events/*` ones (`s3://curated-events/',
+    );
+    expect(curated?.explanation).not.toContain('raw-events');
+    // The family is known (its prefix was seen) but its only member is held out of the baseline.
+    const held = new IdentityProfile('data-pipeline');
+    for (let i = 0; i < 60; i += 1)
+      held.observe(object(`s3://raw-events/2026/03/01/${String(i % 20)}.json.gz`));
+    held.observe(object('s3://drop-zone/a.bin', 's3:PutObject'), (t) => t.kind === 'resource');
+    const drop = detector.evaluate(context(object('s3://drop-zone/b.bin', 's3:PutObject'), held));
+    expect(drop?.facts.prefix_known).toBe(true);
+    expect(drop?.explanation).toContain(
+      'it has worked in `drop-zone/*` before, but none of those resources is in its baseline.',
+    );
+    expect(drop?.explanation).not.toContain('raw-events');
+  });
+
   it('scores a new member of a known family lower than a new family', () => {
     const profile = history(60);
     const known = detector.evaluate(
