@@ -19,6 +19,7 @@ import { DetectionRunner } from '../../detectors/runner.js';
 import { termsOf } from '../../detectors/terms.js';
 import { triageFinding } from '../../detectors/triage.js';
 import { syncRegistry } from '../../app/registry.js';
+import { loadRules } from '../../app/rules.js';
 import { streamingDetectionStage } from '../../app/streaming-detection.js';
 import { replayFile } from '../../ingest/replay.js';
 import {
@@ -151,6 +152,8 @@ describe('detection', () => {
       storage: storageOf(other),
       logger: silentLogger,
       registry: () => registry,
+      // As `scopewatch detect` builds it: the shipped rule packs, like the streaming stage.
+      rules: loadRules(),
     }).judgeIngested(0, Date.now() + 1000);
 
     expect(streamed.length).toBeGreaterThan(5);
