@@ -4,6 +4,8 @@ import type { Logger } from '../common/logger.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import type { DetectorStateRepository } from '../storage/detector-state.js';
 import type { Repositories } from '../storage/repositories.js';
+import type { Transitions } from '../storage/transitions.js';
+import { DAY_MS } from '../common/time.js';
 import { syncRegistry } from './registry.js';
 import { loadRules } from './rules.js';
 
@@ -26,6 +28,17 @@ export async function scheduledPass(
   if (result.events > 0)
     logger.info('detection pass', { events: result.events, findings: result.findings.length });
   return result.identities;
+}
+
+/**
+ * Folds complete days of tool transitions into `baseline_transitions`, so the sequence model
+ * outlives raw-event retention and hydration reads a day's aggregate, not its events. A day is
+ * folded once it is a day old: events arriving later than that for it would not be counted.
+ */
+export async function foldTransitions(transitions: Transitions, logger: Logger): Promise<void> {
+  const folded = await transitions.fold(Date.now() - DAY_MS);
+  if (folded.days.length > 0)
+    logger.info('folded tool transitions', { days: folded.days.length, rows: folded.rows });
 }
 
 /**
@@ -52,6 +65,7 @@ export async function startScheduledDetection(
       try {
         registry = await syncRegistry(detect, storage.identities);
         const met = await scheduledPass(runner, storage.detectorState, logger);
+        await foldTransitions(storage.transitions, logger);
         const unregistered = await storage.identities.recordUnregistered(met);
         if (unregistered > 0) logger.info('recorded unregistered identities', { count: unregistered });
       } catch (error) {

@@ -188,6 +188,11 @@ export const ConfigSchema = z.object({
                 .optional(),
               dormantDays: z.number().positive().optional(),
               housekeeping: z.boolean().optional(),
+              // chain.rare_transition (detectors/rules/chain-rare-transition.ts)
+              minHistory: z.number().int().nonnegative().optional(),
+              minExcessBits: z.number().nonnegative().optional(),
+              minLiftBits: z.number().nonnegative().optional(),
+              halfScoreBits: z.number().positive().optional(),
             })
             .strict(),
         ),

@@ -19,9 +19,12 @@ import {
   DEFAULT_RULE_DETECTOR,
 } from './declarative/detector.js';
 import { createWorkloadInteractiveDetector } from './rules/workload-interactive.js';
+import { createRareTransitionDetector, type RareTransitionConfig } from './rules/chain-rare-transition.js';
 
 /** Per-detector overrides, keyed by detector id (from configuration). */
-export type DetectorOverrides = Partial<Record<string, NoveltyOverrides & Partial<DormancyConfig>>>;
+export type DetectorOverrides = Partial<
+  Record<string, NoveltyOverrides & Partial<DormancyConfig> & Partial<RareTransitionConfig>>
+>;
 
 /** Every detector scopewatch runs, in evaluation order (policy first: they are cheapest). */
 export function createDetectors(
@@ -46,6 +49,7 @@ export function createDetectors(
     createApprovalBypassDetector(),
     createHighImpactDetector(rules, ruleConfig('rules.high_impact')),
     createSequenceDetector(rules, ruleConfig('chain.sequence')),
+    createRareTransitionDetector(overrides['chain.rare_transition']),
   ];
   // A typo in a detector id would otherwise silently configure nothing.
   const unknown = Object.keys(overrides).filter((id) => !detectors.some((d) => d.id === id));

@@ -11,6 +11,9 @@ import { DEFAULT_NOVELTY } from './rules/novelty.js';
 import { SessionNovelty } from './session.js';
 import { termsOf, type Term } from './terms.js';
 import { type Detector, type DetectorContext, type Observation } from './types.js';
+import { TransitionCounts } from './models/markov.js';
+import { learnStep } from './rules/chain-rare-transition.js';
+import { ANY_PREV, SESSION_START, type SessionStep, type TransitionRow } from '../model/transitions.js';
 
 /**
  * The detection core: events in, findings out, no I/O. Both the streaming path (after each
@@ -81,6 +84,13 @@ export class DetectionEngine {
   private readonly now: (event: DetectorEvent) => number;
   /** Session id → time of the latest `approval.grant` in it, whoever granted it. */
   private readonly approvals = new Map<string, number>();
+  /** identity → its tool-transition counts (history before the next event). */
+  private readonly transitions = new Map<string, TransitionCounts>();
+  /**
+   * Every identity's transitions, bigram level (prev2 summed away): the model's backoff for
+   * sparse identities. Seeded from storage, then every step this engine learns is added.
+   */
+  private readonly fleet = new TransitionCounts();
   private sweepAt = 0;
 
   constructor(private readonly options: EngineOptions) {
@@ -102,6 +112,27 @@ export class DetectionEngine {
       profile.addBaseline(row);
       if (countPeers && !hadIt) this.peers.add(row.identity_id, row);
     }
+  }
+
+  /** The fleet's transition counts as stored (bigram-level rows), before any event is processed. */
+  seedFleetTransitions(rows: Iterable<TransitionRow>): void {
+    for (const row of rows) this.fleet.add(ANY_PREV, row.prev1, row.tool, row.count);
+  }
+
+  /** Identities' stored transition counts (history before their cut day). */
+  seedTransitions(rows: Iterable<TransitionRow>): void {
+    for (const row of rows) this.transitionsOf(row.identity_id).addRow(row);
+  }
+
+  /**
+   * The last steps of a session that began before the history being replayed (oldest first),
+   * so the replay's first steps have their real predecessors. Not learned: the stored counts
+   * already hold them.
+   */
+  seedSessionTail(identityId: string, session: string, step: SessionStep): void {
+    const state = this.sessionOf({ identity_id: identityId, session, ts: step.ts });
+    state.step(step);
+    state.lastTs = Math.max(state.lastTs, step.ts);
   }
 
   /** Creates an identity's profile with no history (known to have none, so it is not reloaded). */
@@ -131,7 +162,17 @@ export class DetectionEngine {
       peers: this.peers,
       session,
       approvalInSession: event.session !== '' && this.approvals.has(event.session),
+      transitions: { identity: this.transitionsOf(event.identity_id), fleet: this.fleet },
     };
+  }
+
+  private transitionsOf(identityId: string): TransitionCounts {
+    let counts = this.transitions.get(identityId);
+    if (!counts) {
+      counts = new TransitionCounts();
+      this.transitions.set(identityId, counts);
+    }
+    return counts;
   }
 
   /**
@@ -226,7 +267,7 @@ export class DetectionEngine {
     return profile;
   }
 
-  private sessionOf(event: DetectorEvent): SessionNovelty {
+  private sessionOf(event: Pick<DetectorEvent, 'identity_id' | 'session' | 'ts'>): SessionNovelty {
     // Events without a session form one rolling session per identity, bounded by idleness.
     const key = `${event.identity_id}\u0000${event.session}`;
     let session = this.sessions.get(key);
@@ -272,12 +313,22 @@ export class DetectionEngine {
         if (SESSION_TERM_KINDS.has(term.kind) && !this.recent(profile, term, event.ts))
           session.add(term, event.ts);
     session.lastTs = Math.max(session.lastTs, event.ts);
+    this.learnTransition(event, session);
     if (event.action === 'approval.grant' && event.session)
       this.approvals.set(event.session, Math.max(this.approvals.get(event.session) ?? 0, event.ts));
     // Peers count what an identity has learned: a value held under review is not yet evidence
     // that it is normal anywhere.
     for (const term of profile.observe(event, (t) => this.isWithheld(event, t)))
       this.peers.add(event.identity_id, term);
+  }
+
+  /** The step into the identity's and the fleet's counts, then into the session's history. */
+  private learnTransition(event: DetectorEvent, session: SessionNovelty): void {
+    // As in storage: events outside a session form no sequence (model/transitions.ts).
+    if (event.session === '') return;
+    learnStep(this.transitionsOf(event.identity_id), session.steps, event.tool);
+    this.fleet.add(ANY_PREV, session.steps.at(-1)?.tool ?? SESSION_START, event.tool);
+    session.step({ tool: event.tool, event_id: event.event_id, ts: event.ts });
   }
 
   private recent(profile: IdentityProfile, term: Term, ts: number): boolean {

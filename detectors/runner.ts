@@ -22,7 +22,10 @@ import type { Repositories } from '../storage/repositories.js';
 const TRIAGE_OVERLAP_MS = 60_000;
 
 /** What detection reads and writes: events, baselines, findings, triage decisions. */
-export type DetectionStorage = Pick<Repositories, 'actions' | 'baselines' | 'findings' | 'overrides'>;
+export type DetectionStorage = Pick<
+  Repositories,
+  'actions' | 'baselines' | 'findings' | 'overrides' | 'transitions'
+>;
 
 export interface RunnerOptions {
   storage: DetectionStorage;
@@ -60,9 +63,14 @@ export class DetectionRunner {
       registry: this.options.registry(),
       ...(this.options.eventTimeClock ? { now: (e: DetectorEvent) => e.ts } : {}),
     });
-    const peers = await this.options.storage.baselines.peerCounts(peersBefore);
+    const { baselines, transitions } = this.options.storage;
+    const [peers, fleet] = await Promise.all([
+      baselines.peerCounts(peersBefore),
+      transitions.fleet(peersBefore),
+    ]);
     for (const id of peers.identities) engine.peers.addIdentity(id);
     for (const h of peers.holders) engine.peers.setHolders(h, h.n);
+    engine.seedFleetTransitions(fleet);
     return engine;
   }
 
@@ -73,14 +81,16 @@ export class DetectionRunner {
       if (!engine.hasProfile(e.identity_id))
         cuts.set(e.identity_id, Math.min(cuts.get(e.identity_id) ?? e.ts, e.ts));
     if (cuts.size === 0) return;
-    const { actions, baselines, findings: stored, overrides: decisions } = this.options.storage;
+    const { actions, baselines, findings: stored, overrides: decisions, transitions } = this.options.storage;
     const ids = [...cuts.keys()];
     const dedupWindow = this.options.engine?.dedupWindowMs ?? DEFAULT_ENGINE_OPTIONS.dedupWindowMs;
-    const [rows, raw, overrides, findings] = await Promise.all([
+    const [rows, raw, overrides, findings, counts, tails] = await Promise.all([
       baselines.asOf(cuts),
       actions.before(cuts),
       decisions.forIdentities(ids),
       stored.active(ids, Math.min(...cuts.values()) - Math.max(dedupWindow, DAY_MS)),
+      transitions.asOf(cuts),
+      transitions.sessionTails(cuts),
     ]);
     for (const id of ids) engine.touch(id);
     // Live findings, then triage (the latest decision per value wins over older findings), then
@@ -89,6 +99,10 @@ export class DetectionRunner {
     engine.loadFindings(findings);
     for (const o of overrides) engine.applyOverride(o);
     engine.seed(rows, false);
+    // Transitions: the counts before the cut day, the open sessions' last steps before it, then
+    // the cut day's events replayed (they count their own steps as they are learned).
+    engine.seedTransitions(counts);
+    for (const { identity_id, session, ...step } of tails) engine.seedSessionTail(identity_id, session, step);
     for (const e of raw) engine.learnOnly(e);
   }
 

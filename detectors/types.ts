@@ -4,6 +4,7 @@ import type { IdentityProfile } from './profile.js';
 import type { PeerIndex } from './peers.js';
 import type { IdentityRecord } from '../model/identity.js';
 import type { SessionNovelty } from './session.js';
+import type { TransitionCounts } from './models/markov.js';
 import type { Term } from './terms.js';
 
 /** Everything a detector may look at when judging one event. All of it describes the past. */
@@ -24,6 +25,11 @@ export interface DetectorContext {
    * are only known through the action's own `approval.id`.
    */
   approvalInSession?: boolean;
+  /**
+   * The transition model's inputs: the identity's and the fleet's tool-transition counts
+   * strictly before `event`. Absent when the engine keeps none (hand-built contexts).
+   */
+  transitions?: { identity: TransitionCounts; fleet: TransitionCounts };
 }
 
 /** What a detector says about one event: a finding to open or to add to. */

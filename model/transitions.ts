@@ -35,3 +35,10 @@ export interface TransitionRow {
   tool: string;
   count: number;
 }
+
+/** One step of a session as the engine keeps it (its last two are the next step's history). */
+export interface SessionStep {
+  tool: string;
+  event_id: string;
+  ts: number;
+}

@@ -241,23 +241,22 @@ export class Transitions {
   }
 
   /**
-   * For a replay of each identity's cut day (ActionsRepository.before): the last two events
-   * before that day of every session the identity continued on the day before its cut, oldest
-   * first per session, so the day's first transitions get their real predecessors.
+   * For a replay of each identity's cut day (ActionsRepository.before) and the events after
+   * it: the last two events before that day of every session the identity continued on or
+   * after its cut day, oldest first per session, so the first transitions replayed or judged
+   * get their real predecessors.
    */
   async sessionTails(cuts: ReadonlyMap<string, number>): Promise<SessionTailStep[]> {
     if (cuts.size === 0) return [];
     const actions = this.ch.table('actions');
     const ids = [...cuts.keys()];
-    const sameDay = `identity_id IN {ids:Array(String)} AND session != ''
-      AND toDate(ts) = ${CUT_DAY}
-      AND toUnixTimestamp64Milli(ts) < toInt64(transform(identity_id, {ids:Array(String)}, {cuts:Array(Float64)}, 0.0))`;
+    const continued = `identity_id IN {ids:Array(String)} AND session != '' AND toDate(ts) >= ${CUT_DAY}`;
     return this.ch.query<SessionTailStep>(
       `SELECT identity_id, session, tool, event_id, toFloat64(toUnixTimestamp64Milli(t)) AS ts FROM (
          SELECT identity_id, session, toString(tool) AS tool, event_id, ts AS t
          FROM ${actions} FINAL
          WHERE identity_id IN {ids:Array(String)} AND session != '' AND toDate(ts) < ${CUT_DAY}
-           AND (identity_id, session) IN (SELECT identity_id, session FROM ${actions} WHERE ${sameDay})
+           AND (identity_id, session) IN (SELECT identity_id, session FROM ${actions} WHERE ${continued})
          ORDER BY identity_id, session, t DESC, event_id DESC
          LIMIT 2 BY identity_id, session)
        ORDER BY identity_id, session, ts, event_id`,

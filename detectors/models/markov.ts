@@ -367,6 +367,33 @@ export function expectedSurprisal(
   return bits;
 }
 
+/**
+ * The step's p-value under the identity's model: the probability of a next step the identity
+ * has taken from prev1 at most as often as this one (for a step it never took from there, the
+ * probability of any step new to it from there). It answers "how often does this identity do
+ * something this unfamiliar from here", which is what a new step is evidence against: an
+ * identity that always follows prev1 with the same tool leaves little room (a new step is
+ * news), one whose next step varies leaves much (a new step is routine). How rare the new
+ * tool is elsewhere does not enter: among steps the identity never took, the model's ordering
+ * rests on the fleet's unigram, which says how common a tool is, not how unexpected the step.
+ * Read from the identity's own departures from prev1 alone, Witten–Bell's escape T / (N + T)
+ * standing for "a step new from here": the trigram level rests on a subset of the same
+ * departures and the fleet levels include them, so chaining their escape weights would count
+ * that evidence two or three times (a session's first step has the same history at every
+ * level) and promise p-values far below the identity's real rate of new steps. The fleet's
+ * say is the score's peer damping.
+ */
+export function tailProbability(identity: TransitionCounts, prev1: string, tool: string): number {
+  const own = identity.bigram(prev1);
+  if (own === undefined || own.total === 0) return 1;
+  const count = own.counts.get(tool) ?? 0;
+  // Witten–Bell at the identity's bigram level alone: T / (N + T) for "a step new from here",
+  // c / (N + T) for each known one.
+  let tail = own.counts.size;
+  for (const c of own.counts.values()) if (c <= count) tail += c;
+  return Math.min(1, tail / (own.total + own.counts.size));
+}
+
 /** One step judged against the identity's model. */
 export interface StepScore {
   /** P(tool | prev2, prev1), smoothed. */

@@ -1,15 +1,16 @@
 import type { BaselineFacts } from '../../model/finding.js';
-import { SESSION_START } from '../../model/transitions.js';
+import { SESSION_START, type SessionStep } from '../../model/transitions.js';
 import {
   describeProbability,
   formatShare,
+  tailProbability,
   predictNext,
   scoreStep,
   type PredictedStep,
   type StepScore,
   type TransitionCounts,
 } from '../models/markov.js';
-import { clamp01, roundScore, type CitedEvent } from '../types.js';
+import { clamp01, roundScore, severityFromScore, type CitedEvent, type Detector } from '../types.js';
 
 /**
  * `chain.rare_transition`, the pure core: is this step of a session improbable for this
@@ -37,20 +38,23 @@ import { clamp01, roundScore, type CitedEvent } from '../types.js';
  *   other, a few of them rare) would be flagged for every rare tool after a common one, since
  *   a rare tool's surprisal exceeds the average step's cost wherever it happens. This keeps
  *   the finding about the order.
- * The score maps the excess smoothly onto 0..1 (excess / (excess + halfScoreBits): 0.5 when
- * the step is 2^halfScoreBits times less likely than a typical one) and is damped by the share
+ * - the session is improbable as a whole: the step's p-value (the model's probability of a
+ *   step this unlikely or worse from the same history, `tailProbability`) over all the steps
+ *   of the session so far, 1 − (1 − p)^k for a session at its k-th step, is at most `alpha`.
+ *   An agent that improvises takes a never-seen step in many sessions, and its model says so
+ *   (much probability left for unseen successors): one more such step is then no evidence.
+ *   Counting the session's steps keeps a long session from being judged k times at the
+ *   one-step level. Under the identity's own model, sessions like its history are flagged at
+ *   a rate of about `alpha`, whatever its routines: the threshold is a false-alarm rate, not
+ *   a fitted constant.
+ * The score maps the session's surprisal (−log2 of its p-value) smoothly onto 0..1
+ * (s / (s + halfScoreBits): 0.5 when the session is 2^halfScoreBits times rarer than one in
+ * two) and is damped by the share
  * of the other identities' departures from the previous tool that went this way (peer backoff:
  * a transition common across the fleet is a workflow this identity had not needed yet, not a
  * sign of a hijack). None of the defaults is fitted to a data set; each is a round number with
  * the meaning given at its field.
  */
-
-/** One step of a session as the engine keeps it. */
-export interface SessionStep {
-  tool: string;
-  event_id: string;
-  ts: number;
-}
 
 export type RareTransitionConfig = {
   /** Departures from the previous tool (or session starts) the identity needs before a step from there is judged. */
@@ -61,7 +65,9 @@ export type RareTransitionConfig = {
   minExcessBits: number;
   /** Bits less likely here than the tool is anywhere in the identity's sessions (2^6 = 64 times). */
   minLiftBits: number;
-  /** Excess at which the score is 0.5 (2^10 ≈ a thousand times less likely than a typical step). */
+  /** Largest session p-value raised (the false-alarm rate per session the model promises). */
+  alpha: number;
+  /** Session surprisal (bits) at which the score is 0.5 (2^10: one session in about a thousand). */
   halfScoreBits: number;
   /** Findings below this score (after peer damping) are not raised. */
   minScore: number;
@@ -76,6 +82,7 @@ export const DEFAULT_RARE_TRANSITION: RareTransitionConfig = {
   maxSeen: 0,
   minExcessBits: 6,
   minLiftBits: 6,
+  alpha: 0.01,
   halfScoreBits: 10,
   minScore: 0.3,
   knownToolsOnly: true,
@@ -89,6 +96,7 @@ export function rareTransitionConfig(overrides: Partial<RareTransitionConfig> = 
     maxSeen: overrides.maxSeen ?? DEFAULT_RARE_TRANSITION.maxSeen,
     minExcessBits: overrides.minExcessBits ?? DEFAULT_RARE_TRANSITION.minExcessBits,
     minLiftBits: overrides.minLiftBits ?? DEFAULT_RARE_TRANSITION.minLiftBits,
+    alpha: overrides.alpha ?? DEFAULT_RARE_TRANSITION.alpha,
     halfScoreBits: overrides.halfScoreBits ?? DEFAULT_RARE_TRANSITION.halfScoreBits,
     minScore: overrides.minScore ?? DEFAULT_RARE_TRANSITION.minScore,
     knownToolsOnly: overrides.knownToolsOnly ?? DEFAULT_RARE_TRANSITION.knownToolsOnly,
@@ -142,9 +150,18 @@ export function peerTransitions(
   return { count, history, share: history > 0 ? count / history : 0 };
 }
 
-/** The score: excess bits mapped onto 0..1, damped by the peers' share of this transition. */
-export function scoreOf(excessBits: number, peerShare: number, config: RareTransitionConfig): number {
-  const e = Math.max(0, excessBits);
+/**
+ * The session's p-value when its k-th step (1-based) has p-value `stepP`: the chance that at
+ * least one of k steps is this unlikely.
+ */
+export function sessionPValue(stepP: number, k: number): number {
+  // 1 − (1 − p)^k without cancellation for tiny p.
+  return -Math.expm1(Math.max(1, k) * Math.log1p(-Math.min(1, Math.max(0, stepP))));
+}
+
+/** The score: the session's surprisal mapped onto 0..1, damped by the peers' share of this transition. */
+export function scoreOf(sessionBits: number, peerShare: number, config: RareTransitionConfig): number {
+  const e = Math.max(0, sessionBits);
   const raw = e / (e + config.halfScoreBits);
   return roundScore(clamp01(raw * (1 - clamp01(peerShare))));
 }
@@ -157,6 +174,8 @@ export interface RareTransitionInput {
   fleet: TransitionCounts;
   /** The session's steps before the current one, oldest first; only the last two are read. */
   earlier: readonly SessionStep[];
+  /** How many steps the session had before the current one (earlier may hold only the last two). */
+  stepsBefore?: number;
   current: SessionStep;
 }
 
@@ -205,8 +224,12 @@ export function judgeSession(
 
   const step = scoreStep(identity, fleet, prev2, prev1, tool);
   if (step.excess < config.minExcessBits || step.lift < config.minLiftBits) return null;
+  const stepP = tailProbability(identity, prev1, tool);
+  const k = (input.stepsBefore ?? input.earlier.length) + 1;
+  const sessionP = sessionPValue(stepP, k);
+  if (sessionP > config.alpha) return null;
   const peers = peerTransitions(identity, fleet, prev1, tool);
-  const score = scoreOf(step.excess, peers.share, config);
+  const score = scoreOf(-Math.log2(sessionP), peers.share, config);
   if (score < config.minScore) return null;
 
   const expectedNext = predictNext(identity, fleet, prev2, prev1, config.expectedShown);
@@ -214,7 +237,7 @@ export function judgeSession(
   return {
     subject: `${prev1} → ${tool}`,
     score,
-    ...describe(input, prev2, prev1, step, peers, expectedNext),
+    ...describe(input, prev2, prev1, step, peers, expectedNext, { stepP, sessionP, k }),
     facts: {
       prev2,
       prev1,
@@ -225,6 +248,9 @@ export function judgeSession(
       excess_bits: round(step.excess, 2),
       base_surprisal_bits: round(step.baseSurprisal, 2),
       lift_bits: round(step.lift, 2),
+      step_p_value: Number(stepP.toPrecision(3)),
+      session_p_value: Number(sessionP.toPrecision(3)),
+      session_step: k,
       history_from_prev1: step.historyCount,
       history_from_pair: step.pairHistoryCount,
       identity_count: step.identityCount,
@@ -232,7 +258,7 @@ export function judgeSession(
       peer_history: peers.history,
       peer_share: round(peers.share, 4),
       expected_next: expectedNext.map((n) => `${n.tool} ${formatShare(n.probability)}`),
-      session_steps_before: input.earlier.length,
+      session_steps_before: k - 1,
     },
     cite,
     step,
@@ -253,6 +279,7 @@ function describe(
   step: StepScore,
   peers: PeerTransitions,
   expectedNext: readonly PredictedStep[],
+  odds: { stepP: number; sessionP: number; k: number },
 ): { title: string; explanation: string } {
   const { identityId, current, earlier } = input;
   const tool = current.tool;
@@ -289,7 +316,11 @@ function describe(
     `(${bits(step.surprisal)} bits) where a typical step from here costs ${bits(step.expected)} bits: ` +
     `${bits(step.excess)} bits more, ${times(2 ** step.excess)} less likely than usual. ` +
     `Wherever it comes in its sessions, ${code(tool)} is ${describeProbability(2 ** -step.baseSurprisal)} of its steps: ` +
-    `it is the order that is unusual.`;
+    `it is the order that is unusual. ` +
+    `The chance of a step this unlikely or worse from here is ${describeProbability(odds.stepP)}` +
+    (odds.k > 1
+      ? `; of at least one in ${String(odds.k)} steps (the session so far), ${describeProbability(odds.sessionP)}.`
+      : '.');
 
   const peerWords =
     peers.history === 0
@@ -302,4 +333,44 @@ function describe(
     ? `${identityId} started a session with an unusual tool: ${tool}`
     : `${identityId} made an unusual step: ${prev1} → ${tool}`;
   return { title, explanation: `${happened} ${expected}${numbers}${peerWords}` };
+}
+
+/**
+ * The detector: judges each session step of an identity the engine keeps transition counts for
+ * (the engine learns the step after every detector has seen it). Steps outside a session form
+ * no sequence and are never judged.
+ */
+export function createRareTransitionDetector(overrides: Partial<RareTransitionConfig> = {}): Detector {
+  const config = rareTransitionConfig(overrides);
+  return {
+    id: 'chain.rare_transition',
+    version: '1.0.0',
+    kind: 'behavioural',
+    config: { ...config },
+    frameworks: ['OWASP-AGENTIC:T2', 'OWASP-AGENTIC:T6', 'NIST-CSF:DE.AE-02'],
+    evaluate({ event, session, transitions }) {
+      if (!transitions || event.session === '') return null;
+      const rare = judgeSession(
+        {
+          stepsBefore: session.stepCount,
+          identityId: event.identity_id,
+          identity: transitions.identity,
+          fleet: transitions.fleet,
+          earlier: session.steps,
+          current: { tool: event.tool, event_id: event.event_id, ts: event.ts },
+        },
+        config,
+      );
+      if (!rare) return null;
+      return {
+        subject: rare.subject,
+        severity: severityFromScore(rare.score),
+        score: rare.score,
+        title: rare.title,
+        explanation: rare.explanation,
+        facts: rare.facts,
+        cite: rare.cite,
+      };
+    },
+  };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DetectionEngine } from '../../../detectors/engine.js';
 import { createDetectors } from '../../../detectors/catalog.js';
+import type { DetectorEvent } from '../../../model/detector-event.js';
+import type { Finding } from '../../../model/finding.js';
 import { ev, options, payAgain, payments, recipientFindings, resetSeq, run, stream, T0 } from './fixtures.js';
 
 describe('engine', () => {
@@ -161,5 +163,84 @@ describe('engine', () => {
     for (const e of stream())
       hits += engine.process(e).filter((f) => f.detector === 'scope.new_resource').length;
     expect(hits).toBe(4);
+  });
+});
+
+describe('engine: the transition model', () => {
+  /** `sessions` routine sessions of a CI identity (checkout → build → test → deploy), 4 events each. */
+  function routine(sessions: number): DetectorEvent[] {
+    resetSeq();
+    const events: DetectorEvent[] = [];
+    for (let s = 0; s < sessions; s++)
+      for (const tool of ['ci.checkout', 'ci.build', 'ci.test', 'ci.deploy'])
+        events.push(
+          ev({ identity_id: 'ci-bot', session: `r-${String(s)}`, tool, resource_id: '', target_domain: '' }),
+        );
+    return events;
+  }
+  const skip = (): DetectorEvent[] =>
+    ['ci.checkout', 'ci.deploy'].map((tool) =>
+      ev({ identity_id: 'ci-bot', session: 'odd', tool, resource_id: '', target_domain: '' }),
+    );
+  const rare = (findings: readonly Finding[]): Finding[] =>
+    findings.filter((f) => f.detector === 'chain.rare_transition');
+
+  it('flags a step a routine identity never took, citing the step before it', () => {
+    const events = [...routine(800), ...skip()];
+    const [finding, ...more] = rare(run(events));
+    expect(more).toEqual([]);
+    expect(finding?.subject).toBe('ci.checkout → ci.deploy');
+    const odd = events.slice(-2).map((e) => e.event_id);
+    expect(finding?.event_ids).toEqual(odd);
+    expect(finding?.explanation).toContain('never to `ci.deploy`');
+    expect(finding?.explanation).toContain('usually went on to `ci.build`');
+    expect(finding?.baseline.history_from_prev1).toBe(800);
+  });
+
+  it('stays silent while the routine is too short for a new step to be significant', () => {
+    expect(rare(run([...routine(100), ...skip()]))).toEqual([]);
+  });
+
+  it('learns transitions from replayed history exactly as from judged events', () => {
+    const events = [...routine(800), ...skip()];
+    const judged = run(events);
+    // Hydration: the first 700 sessions replayed without judging, the rest judged.
+    const engine = new DetectionEngine(options());
+    const out = new Map<string, Finding>();
+    events.forEach((e, i) => {
+      if (i < 2800) engine.learnOnly(e);
+      else for (const f of engine.process(e)) out.set(f.finding_id, f);
+    });
+    expect(rare([...out.values()])).toEqual(rare(judged));
+  });
+
+  it('continues a session from the tail seeded before the replay', () => {
+    const events = [...routine(800), ...skip()];
+    const [checkout, deploy] = events.slice(-2);
+    if (!checkout || !deploy) throw new Error('two events');
+    const engine = new DetectionEngine(options());
+    for (const e of events.slice(0, -2)) engine.learnOnly(e);
+    // The session's first step happened before the cut: only its tail is known.
+    engine.seedSessionTail('ci-bot', 'odd', {
+      tool: 'ci.checkout',
+      event_id: checkout.event_id,
+      ts: checkout.ts,
+    });
+    const [finding] = rare(engine.process(deploy));
+    expect(finding?.subject).toBe('ci.checkout → ci.deploy');
+    expect(finding?.event_ids).toEqual([checkout.event_id, deploy.event_id]);
+  });
+
+  it('damps a step the rest of the fleet takes routinely', () => {
+    const engine = new DetectionEngine(options());
+    engine.seedFleetTransitions([
+      { identity_id: '', prev2: '', prev1: 'ci.checkout', tool: 'ci.deploy', count: 5000 },
+    ]);
+    const events = [...routine(800), ...skip()];
+    const out: Finding[] = [];
+    for (const e of events) out.push(...engine.process(e));
+    const alone = rare(run(events))[0]?.score ?? 0;
+    expect(alone).toBeGreaterThan(0);
+    expect(rare(out)[0]?.score ?? 0).toBeLessThan(alone);
   });
 });
