@@ -1,11 +1,11 @@
 import type { DetectorEvent } from '../model/detector-event.js';
-import { FindingBook, type FindingBookOptions } from './findings.js';
+import { FindingBook, findingTerms, type FindingBookOptions } from './findings.js';
 import { heldForTriage, holdsOutForGood, WITHHELD_STATUSES } from '../model/baseline-policy.js';
 import type { Finding } from '../model/finding.js';
 import { PeerIndex } from './peers.js';
 import { IdentityProfile } from './profile.js';
 import { DAY_MS } from '../common/time.js';
-import type { BaselineTermRow, TermKind } from '../model/terms.js';
+import type { BaselineTermRow } from '../model/terms.js';
 import type { IdentityRecord } from '../model/identity.js';
 import { DEFAULT_NOVELTY } from './rules/novelty.js';
 import { SessionNovelty } from './session.js';
@@ -215,9 +215,11 @@ export class DetectionEngine {
   loadFindings(findings: Iterable<Finding>): void {
     const list = [...findings];
     this.book.load(list);
+    // Every value the finding is about: a grouped finding (one registrable domain) holds each
+    // of its hosts out, as it did while this engine raised it.
     for (const f of list)
-      if (f.term_kind && WITHHELD_STATUSES.has(f.status))
-        this.withhold(f.identity_id, { kind: f.term_kind as TermKind, value: f.subject }, holdsOutForGood(f));
+      if (WITHHELD_STATUSES.has(f.status))
+        for (const term of findingTerms(f)) this.withhold(f.identity_id, term, holdsOutForGood(f));
   }
 
   private withhold(identityId: string, term: Term, held: boolean): void {

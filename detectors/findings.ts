@@ -3,6 +3,7 @@ import { DAY_MS } from '../common/time.js';
 import type { DetectorEvent } from '../model/detector-event.js';
 import { SEVERITIES, type BaselineFacts, type Finding, type Severity } from '../model/finding.js';
 import type { Term } from './terms.js';
+import { isTermKind } from '../model/terms.js';
 import type { Detector, Observation } from './types.js';
 
 /**
@@ -63,8 +64,8 @@ export function membersOf(facts: BaselineFacts): string[] {
  * Triage decisions and the terms an open finding keeps out of the baseline apply to each.
  */
 export function findingTerms(finding: Pick<Finding, 'term_kind' | 'subject' | 'baseline'>): Term[] {
-  if (!finding.term_kind) return [];
-  const kind = finding.term_kind as Term['kind'];
+  const kind = finding.term_kind;
+  if (!isTermKind(kind)) return [];
   const values = [finding.subject, ...membersOf(finding.baseline).filter((m) => m !== finding.subject)];
   return values.map((value) => ({ kind, value }));
 }

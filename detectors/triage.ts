@@ -1,6 +1,6 @@
 import { triageEffect } from '../model/baseline-policy.js';
 import type { Finding, FindingStatus } from '../model/finding.js';
-import { isTermKind } from '../model/terms.js';
+import { findingTerms } from './findings.js';
 import type { Repositories } from '../storage/repositories.js';
 
 /**
@@ -20,10 +20,9 @@ export async function triageFinding(
   const updated: Finding = { ...current, status };
   await storage.findings.saveTriaged(updated, note);
   const effect = triageEffect(status);
-  if (effect && isTermKind(current.term_kind))
-    await storage.overrides.add(
-      { identity_id: current.identity_id, kind: current.term_kind, value: current.subject, effect },
-      id,
-    );
+  // Each value the finding is about: the decision on a registrable domain covers its hosts.
+  if (effect)
+    for (const term of findingTerms(current))
+      await storage.overrides.add({ identity_id: current.identity_id, ...term, effect }, id);
   return updated;
 }

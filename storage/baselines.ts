@@ -55,12 +55,15 @@ export class BaselinesRepository {
       `SELECT kind, value, toFloat64(uniqExact(identity_id)) AS n FROM ${terms}
        WHERE ${cut} AND kind IN ('tool', 'resource', 'domain')
          AND (identity_id, kind, value) NOT IN (
-           SELECT identity_id, term_kind, subject FROM ${this.ch.table('findings')} FINAL
+           -- a finding's values: its subject and the members it gathers (detectors/findings.ts)
+           SELECT identity_id, term_kind,
+                  arrayJoin(arrayDistinct(arrayConcat([subject], JSONExtract(baseline, 'members', 'Array(String)')))) AS value
+           FROM ${this.ch.table('findings')} FINAL
            WHERE term_kind != ''
              AND (status IN {excluding:Array(String)}
                   OR (status IN {reviewing:Array(String)} AND held_for_triage))
              -- the latest triage decision per value outranks older findings on it
-             AND (identity_id, term_kind, subject) NOT IN (
+             AND (identity_id, term_kind, value) NOT IN (
                SELECT identity_id, kind, value FROM ${this.ch.table('baseline_overrides')} FINAL
                WHERE effect = 'allow')
            UNION ALL

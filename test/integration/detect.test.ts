@@ -18,6 +18,7 @@ import { parseIdentitiesFile } from '../../detectors/registry.js';
 import { DetectionRunner } from '../../detectors/runner.js';
 import { termsOf } from '../../detectors/terms.js';
 import { triageFinding } from '../../detectors/triage.js';
+import { findingTerms } from '../../detectors/findings.js';
 import { syncRegistry } from '../../app/registry.js';
 import { loadRules } from '../../app/rules.js';
 import { streamingDetectionStage } from '../../app/streaming-detection.js';
@@ -415,6 +416,57 @@ describe('detection', () => {
     expect(await holders(holding.value)).toBe(before - 1);
     await triageFinding(store, held.finding_id, 'false_positive', 'ours');
     expect(await holders(holding.value)).toBe(before);
+  });
+
+  it('a finding gathering hosts under one registrable domain holds and triages every host', async () => {
+    const ch = scheduledCh();
+    const store = storageOf(ch);
+    const tomorrow = Date.now() + 86_400_000;
+    const holders = async (domain: string): Promise<number> =>
+      (await store.baselines.peerCounts(tomorrow)).holders.find(
+        (h) => h.kind === 'domain' && h.value === domain,
+      )?.n ?? 0;
+    const [template] = await store.findings.list({ detector: 'scope.new_egress' }, 1);
+    const [holding] = await ch.query<{ identity_id: string; value: string }>(
+      `SELECT identity_id, value FROM ${ch.database}.baseline_terms
+       WHERE kind = 'domain'
+         AND (identity_id, kind, value) NOT IN (SELECT identity_id, kind, value FROM ${ch.database}.baseline_overrides)
+       ORDER BY identity_id, value DESC LIMIT 1`,
+    );
+    if (!template || !holding) throw new Error('demo data has egress findings and domains');
+    const before = await holders(holding.value);
+    // The subject is the registrable domain; the host the identity reached is a member.
+    const grouped: Finding = {
+      ...template,
+      finding_id: 'f-grouped',
+      identity_id: holding.identity_id,
+      subject: 'grouped.example',
+      term_kind: 'domain',
+      status: 'open',
+      baseline: { held_for_triage: true, members: [holding.value, 'x.grouped.example'], member_count: 2 },
+    };
+    await store.findings.save([grouped]);
+    expect(await holders(holding.value)).toBe(before - 1);
+    // A restarted engine holds the host out of the baseline too: reaching it is news again.
+    const reached = async (): Promise<boolean> => {
+      const runner = new DetectionRunner({ storage: store, logger: silentLogger, registry: () => null });
+      const at = Date.now();
+      const event = egressEvent(holding.identity_id, holding.value, `grouped-${String(at)}`, 'grouped', at);
+      const { findings } = await runner.judge([event]);
+      return findings.some((f) => findingTerms(f).some((t) => t.value === holding.value));
+    };
+    expect(await reached()).toBe(true);
+    // Triage covers every value the finding is about.
+    await triageFinding(store, 'f-grouped', 'false_positive', 'our CDN');
+    const overrides = await store.overrides.forIdentities([holding.identity_id]);
+    for (const value of ['grouped.example', holding.value, 'x.grouped.example'])
+      expect(overrides).toContainEqual({
+        identity_id: holding.identity_id,
+        kind: 'domain',
+        value,
+        effect: 'allow',
+      });
+    expect(await reached()).toBe(false);
   });
 
   it('analyze is deterministic: same input, same bytes (CLI, own process and engine)', async () => {
