@@ -6,6 +6,7 @@ import { silentLogger } from '../common/logger.js';
 import { DAY_MS } from '../common/time.js';
 import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../model/detector-event.js';
 import { DetectionRunner } from '../detectors/runner.js';
+import { loadRules } from '../app/rules.js';
 import { openStorage } from '../app/storage.js';
 import { writeSyntheticHistory } from '../storage/synthetic-history.js';
 
@@ -93,11 +94,20 @@ async function main(): Promise<void> {
     );
     const build = await timed('  baseline build from stored events', () => storage.baselines.rebuild());
     process.stdout.write(`  baseline rows (identity × term × day): ${String(build.value)}\n`);
+    // The sequence model's counts: every complete day folded, as the scheduled pass does.
+    const fold = await timed('  tool transitions folded (30 days)', () =>
+      storage.transitions.fold(now - DAY_MS),
+    );
+    process.stdout.write(
+      `  transition rows (identity × transition × day): ${String(fold.value.rows)} in ${String(fold.value.days.length)} days\n`,
+    );
 
+    // Every detector on, the shipped rule packs included, as `scopewatch run` builds it.
     const runner = new DetectionRunner({
       storage,
       logger: silentLogger,
       registry: () => null,
+      rules: loadRules(),
     });
     let findings = 0;
     let batch: DetectorEvent[] = [];
@@ -128,8 +138,11 @@ async function main(): Promise<void> {
       events: EVENTS,
       identities: IDENTITIES,
       history_eps: Math.round(EVENTS / (history.ms / 1000)),
-      baseline_build_s: Math.round(build.ms / 100) / 10,
+      baseline_build_s: Math.round((build.ms + fold.ms) / 100) / 10,
       baseline_rows: build.value,
+      terms_build_s: Math.round(build.ms / 100) / 10,
+      transitions_fold_s: Math.round(fold.ms / 100) / 10,
+      transition_rows: fold.value.rows,
       stream_events: STREAM,
       detect_eps: Math.round(STREAM / (stream.ms / 1000)),
       first_batch_s: Math.round(firstBatchMs / 100) / 10,

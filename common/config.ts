@@ -193,6 +193,7 @@ export const ConfigSchema = z.object({
               minExcessBits: z.number().nonnegative().optional(),
               minLiftBits: z.number().nonnegative().optional(),
               halfScoreBits: z.number().positive().optional(),
+              alpha: z.number().gt(0).max(1).optional(),
             })
             .strict(),
         ),

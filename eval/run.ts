@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { silentLogger } from '../common/logger.js';
 import { analyze } from '../app/analyze.js';
 import { evalDir } from './suites.js';
+import { splitsOf, type Split } from './splits.js';
 
 /**
  * npm run eval — detection quality on real third-party data. For every suite in the shared
@@ -37,6 +38,8 @@ export interface SuiteResult {
   findings: number;
   ours: Score;
   reference: Score;
+  /** The same findings scored on held-out parts of the suite (eval/splits.ts). */
+  splits: { name: string; ours: Score }[];
 }
 
 async function score(dir: string, suiteDir: string, arg: string): Promise<Score> {
@@ -59,16 +62,64 @@ export async function evaluateSuite(dir: string, suite: string, work: string): P
   });
   if (result.input.dlq > 0 || result.baseline.dlq > 0)
     throw new Error(`${suite}: ${String(result.input.dlq + result.baseline.dlq)} records dead-lettered`);
+  const splits: SuiteResult['splits'] = [];
+  for (const [i, split] of (await splitsOf(suiteDir, format)).entries())
+    splits.push({
+      name: split.name,
+      ours: await scoreSplit(dir, suiteDir, work, `${suite}@${String(i)}`, split, out),
+    });
   return {
     suite,
     format,
     findings: result.findings,
     ours: await score(dir, suiteDir, out),
     reference: await score(dir, suiteDir, '--reference'),
+    splits,
   };
 }
 
+/** score.py on a copy of the suite holding only the split's labelled groups. */
+async function scoreSplit(
+  dir: string,
+  suiteDir: string,
+  work: string,
+  name: string,
+  split: Split,
+  findings: string,
+): Promise<Score> {
+  const part = path.join(work, name);
+  await mkdir(part, { recursive: true });
+  await copyFile(path.join(suiteDir, 'suite.json'), path.join(part, 'suite.json'));
+  await writeFile(path.join(part, 'labels.json'), JSON.stringify({ groups: split.groups }));
+  return score(dir, part, findings);
+}
+
 const fmt = (x: number | null): string => (x === null ? '–' : x.toFixed(3));
+
+/** One table: each suite's held-out parts, the whole suite first. */
+export function formatSplits(results: readonly SuiteResult[]): string {
+  const header = ['suite', 'part', 'pos', 'neg', 'recall', 'fpr', 'auc', 'r@fpr.05'];
+  const row = (suite: string, name: string, s: Score): string[] => [
+    suite,
+    name,
+    String(s.positives),
+    String(s.negatives),
+    fmt(s.recall),
+    fmt(s.fpr),
+    fmt(s.auc),
+    fmt(s.recall_at_fpr05),
+  ];
+  const rows = results
+    .filter((r) => r.splits.length > 0)
+    .flatMap((r) => [row(r.suite, 'whole', r.ours), ...r.splits.map((s) => row('', s.name, s.ours))]);
+  return table(header, rows);
+}
+
+function table(header: readonly string[], rows: readonly string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
 
 export function formatTable(results: readonly SuiteResult[]): string {
   const header = [
@@ -95,9 +146,7 @@ export function formatTable(results: readonly SuiteResult[]): string {
     fmt(r.reference.fpr),
     fmt(r.reference.auc),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return table(header, rows);
 }
 
 async function main(): Promise<void> {
@@ -116,9 +165,11 @@ async function main(): Promise<void> {
   try {
     const results: SuiteResult[] = [];
     for (const suite of suites) results.push(await evaluateSuite(dir, suite, work));
-    process.stdout.write(`${formatTable(results)}\n`);
     process.stdout.write(
-      `${JSON.stringify(Object.fromEntries(results.map((r) => [r.suite, { ...r.ours, reference: r.reference }])))}\n`,
+      `${formatTable(results)}\n\nheld-out parts (eval/splits.ts)\n${formatSplits(results)}\n`,
+    );
+    process.stdout.write(
+      `${JSON.stringify(Object.fromEntries(results.map((r) => [r.suite, { ...r.ours, reference: r.reference, splits: r.splits }])))}\n`,
     );
   } finally {
     await rm(work, { recursive: true, force: true });

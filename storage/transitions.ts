@@ -17,6 +17,13 @@ import { dt } from './sql-values.js';
  * transition counts on the day of its `tool` event; its prev1/prev2 may be from earlier days.
  */
 
+/**
+ * How far back a session's earlier events are looked for: a session idle for longer starts
+ * afresh, as the engine forgets sessions idle for a day (DEFAULT_ENGINE_OPTIONS.sessionIdleMs).
+ * It also bounds what a day's fold reads to two days of events, however long the history.
+ */
+export const SESSION_LOOKBACK_MS = DAY_MS;
+
 /** Fleet rows kept: the most frequent (prev1, tool) pairs. Bounds memory in every engine. */
 export const FLEET_ROW_CAP = 200_000;
 
@@ -51,8 +58,9 @@ export class Transitions {
   /**
    * Transitions (grouped per identity, prev2, prev1, tool, day) of the session events matching
    * `range`, with their two predecessors found among the same session's events before `from`
-   * (`prior`: the same identities, ts < from). `range` and `prior` are fixed fragments with
-   * bound parameters; `{start:String}` is SESSION_START.
+   * (`prior`: the same identities, ts < from), at most SESSION_LOOKBACK_MS before `from`
+   * (`{lookback:DateTime64(3)}`). `range` and `prior` are fixed fragments with bound
+   * parameters; `{start:String}` is SESSION_START.
    *
    * The predecessors: per session active in the range, its last two events before it (LIMIT 2
    * BY), so a session crossing midnight keeps its context however long ago it began. That
@@ -76,7 +84,7 @@ export class Transitions {
           FROM (
             SELECT identity_id, session, ts, event_id, toString(tool) AS tool
             FROM ${actions} FINAL
-            WHERE session != '' AND (${prior})
+            WHERE session != '' AND (${prior}) AND ts >= {lookback:DateTime64(3)}
               AND session IN (SELECT session FROM ${actions} WHERE session != '' AND (${range}))
               AND (identity_id, session) IN (
                 SELECT identity_id, session FROM ${actions} WHERE session != '' AND (${range}))
@@ -125,28 +133,29 @@ export class Transitions {
       { from: dt(start), to: dt(end) },
     );
     for (const { day } of days) {
-      const rows = await this.ch.query<{
-        identity_id: string;
-        prev2: string;
-        prev1: string;
-        tool: string;
-        day: string;
-        events: number;
-      }>(
-        `SELECT identity_id, prev2, prev1, tool, toString(day) AS day, toFloat64(events) AS events
+      // Computed and inserted by the server: the rows never travel through this process.
+      await this.ch.command(
+        `INSERT INTO ${this.ch.table('baseline_transitions')} (identity_id, prev2, prev1, tool, day, events)
+         SELECT identity_id, prev2, prev1, tool, day, events
          FROM (${this.transitionsSql(
            'ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}',
            'ts < {from:DateTime64(3)}',
-         )})
-         ORDER BY identity_id, prev1, prev2, tool`,
-        { from: dt(day), to: dt(day + DAY_MS), start: SESSION_START },
+         )})`,
+        {
+          from: dt(day),
+          to: dt(day + DAY_MS),
+          lookback: dt(day - SESSION_LOOKBACK_MS),
+          start: SESSION_START,
+        },
+        { insert_deduplication_token: `baseline_transitions:${isoDay(day)}` },
       );
-      await this.ch.insert('baseline_transitions', rows, {
-        insert_deduplication_token: `baseline_transitions:${isoDay(day)}`,
-      });
+      const [inserted] = await this.ch.query<{ n: number }>(
+        `SELECT toFloat64(count()) AS n FROM ${this.ch.table('baseline_transitions')} WHERE day = toDate({day:String})`,
+        { day: isoDay(day) },
+      );
       await this.markFolded(day);
       result.days.push(day);
-      result.rows += rows.length;
+      result.rows += inserted?.n ?? 0;
     }
     // Days without session events are complete too: the watermark moves past them.
     const lastDay = end - DAY_MS;
@@ -182,6 +191,7 @@ export class Transitions {
       ids: [...cuts.keys()],
       cuts: [...cuts.values()],
       from: dt(liveFrom),
+      lookback: dt(liveFrom - SESSION_LOOKBACK_MS),
       start: SESSION_START,
     };
     const folded = `
@@ -215,6 +225,7 @@ export class Transitions {
     const liveFrom = last === null ? 0 : last + DAY_MS;
     const params = {
       from: dt(liveFrom),
+      lookback: dt(liveFrom - SESSION_LOOKBACK_MS),
       to: dt(cutDay),
       start: SESSION_START,
       any: ANY_PREV,
@@ -256,6 +267,7 @@ export class Transitions {
          SELECT identity_id, session, toString(tool) AS tool, event_id, ts AS t
          FROM ${actions} FINAL
          WHERE identity_id IN {ids:Array(String)} AND session != '' AND toDate(ts) < ${CUT_DAY}
+           AND ts >= fromUnixTimestamp64Milli(toInt64(transform(identity_id, {ids:Array(String)}, {cuts:Array(Float64)}, 0.0)), 'UTC') - toIntervalDay(1)
            AND (identity_id, session) IN (SELECT identity_id, session FROM ${actions} WHERE ${continued})
          ORDER BY identity_id, session, t DESC, event_id DESC
          LIMIT 2 BY identity_id, session)

@@ -56,6 +56,21 @@ export interface MatchInput {
 
 type SelectionTest = (input: MatchInput) => boolean;
 
+/**
+ * The fields a gate reads: every event has them, they take few distinct values, and most
+ * rules pin one of them.
+ */
+const GATED_FIELDS = ['action', 'tool', 'resource_type', 'source_format', 'outcome'] as const;
+export type GateKey = Pick<DetectorEvent, (typeof GATED_FIELDS)[number]>;
+
+/**
+ * A necessary condition of a selection, on the gated fields only: false means the selection
+ * cannot match an event with these values, true that it may. Lets the detectors skip every
+ * rule that cannot match an event, per distinct combination of those fields, without
+ * evaluating it.
+ */
+type SelectionGate = (key: GateKey) => boolean;
+
 export interface CompiledStep {
   name: string;
   condition: Condition;
@@ -101,6 +116,11 @@ export interface CompiledRule {
   /** Baseline terms the rule's predicates ask about (new_in_session needs session memory). */
   sessionTerms: BaselineTerm[];
   selections: ReadonlyMap<string, SelectionTest>;
+  /**
+   * Whether any of the rule's conditions (its condition, or a step or absence of its
+   * sequence) may hold for an event with these gated fields; false only when none can.
+   */
+  mayMatch: (key: GateKey) => boolean;
   condition: Condition | undefined;
   sequence: CompiledSequence | undefined;
   tests: RuleTest[];
@@ -119,6 +139,11 @@ function predicateTest(predicate: Predicate, terms: readonly BaselineTerm[]): Se
 interface MapCompilation {
   test: SelectionTest;
   sessionTerms: BaselineTerm[];
+  gate: SelectionGate;
+}
+
+function isGated(field: string): field is (typeof GATED_FIELDS)[number] {
+  return (GATED_FIELDS as readonly string[]).includes(field);
 }
 
 function compileMap(
@@ -127,6 +152,7 @@ function compileMap(
 ): MapCompilation {
   const tests: SelectionTest[] = [];
   const sessionTerms: BaselineTerm[] = [];
+  const gates: SelectionGate[] = [];
   for (const [key, raw] of Object.entries(map)) {
     const values = Array.isArray(raw) ? raw : [raw];
     if ((PREDICATES as readonly string[]).includes(key)) {
@@ -154,9 +180,16 @@ function compileMap(
       throw e;
     }
     tests.push(({ event }) => valueTest(reader(event)));
+    // The same test, on a gated field, is the selection's necessary condition there.
+    // (read as the field reader does: an empty value is no value).
+    if (isGated(field)) gates.push((key) => valueTest(key[field] ? [key[field]] : []));
   }
   if (tests.length === 0) fail('', 'an empty selection matches everything: name at least one field');
-  return { test: (input) => tests.every((t) => t(input)), sessionTerms };
+  return {
+    test: (input) => tests.every((t) => t(input)),
+    sessionTerms,
+    gate: (key) => gates.every((g) => g(key)),
+  };
 }
 
 function compileSelection(raw: unknown, fail: (field: string, msg: string) => never): MapCompilation {
@@ -170,6 +203,7 @@ function compileSelection(raw: unknown, fail: (field: string, msg: string) => ne
   return {
     test: (input) => compiled.some((c) => c.test(input)),
     sessionTerms: compiled.flatMap((c) => c.sessionTerms),
+    gate: (key) => compiled.some((c) => c.gate(key)),
   };
 }
 
@@ -190,6 +224,7 @@ export function compileRule({ file, rule }: ParsedRule): CompiledRule {
     throw new RuleFileError(file, rule.id, field, msg);
   };
   const selections = new Map<string, SelectionTest>();
+  const gates = new Map<string, SelectionGate>();
   const sessionTerms = new Set<BaselineTerm>();
   for (const [name, raw] of Object.entries(rule.detection)) {
     if (name === 'condition') continue;
@@ -199,6 +234,7 @@ export function compileRule({ file, rule }: ParsedRule): CompiledRule {
       fail(`detection.${name}${field ? `.${field}` : ''}`, msg),
     );
     selections.set(name, compiled.test);
+    gates.set(name, compiled.gate);
     for (const t of compiled.sessionTerms) sessionTerms.add(t);
   }
   const names = [...selections.keys()];
@@ -269,10 +305,14 @@ export function compileRule({ file, rule }: ParsedRule): CompiledRule {
     if (!('condition' in rule.detection)) fail('detection.condition', 'required (or give a sequence)');
     single = condition(rule.detection.condition, 'detection.condition');
   }
+  const conditions = single
+    ? [single]
+    : [...(sequence?.steps ?? []), ...(sequence?.absent ?? [])].map((c) => c.condition);
   return {
     id: rule.id,
     title: rule.title,
     level: rule.level,
+    mayMatch: (key) => conditions.some((c) => mayHold(c, (name) => gates.get(name)?.(key) ?? false)),
     status: rule.status,
     description: rule.description,
     tags: rule.tags,
@@ -283,6 +323,52 @@ export function compileRule({ file, rule }: ParsedRule): CompiledRule {
     sequence,
     tests: rule.tests,
   };
+}
+
+/**
+ * Whether a condition may hold given which selections may (three-valued: a selection is
+ * "false" or "unknown"; false only when it is false whatever the unknowns are). A negation
+ * is never known false here: its argument is never known true.
+ */
+function mayHold(condition: Condition, may: (name: string) => boolean): boolean {
+  switch (condition.op) {
+    case 'ref':
+      return may(condition.name);
+    case 'not':
+      return true;
+    case 'and':
+      return condition.args.every((c) => mayHold(c, may));
+    case 'or':
+      return condition.args.some((c) => mayHold(c, may));
+    case 'any':
+      return condition.names.some(may);
+    case 'all':
+      return condition.names.every(may);
+  }
+}
+
+/**
+ * The rules that may match events with each combination of the gated fields, in the given
+ * order: computed once per combination and kept (bounded: the cache starts over past `limit`).
+ */
+export class RuleIndex {
+  private readonly byKey = new Map<string, readonly CompiledRule[]>();
+
+  constructor(
+    private readonly rules: readonly CompiledRule[],
+    private readonly limit = 50_000,
+  ) {}
+
+  candidates(event: GateKey): readonly CompiledRule[] {
+    const id = GATED_FIELDS.map((f) => event[f]).join('\u0000');
+    let found = this.byKey.get(id);
+    if (found === undefined) {
+      if (this.byKey.size >= this.limit) this.byKey.clear();
+      found = this.rules.filter((r) => r.mayMatch(event));
+      this.byKey.set(id, found);
+    }
+    return found;
+  }
 }
 
 /** Evaluates a condition of `rule` for one event, each selection at most once. */

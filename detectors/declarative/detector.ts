@@ -19,7 +19,7 @@ import {
   termsFor,
   type BaselineViewConfig,
 } from './baseline-view.js';
-import { holds, type CompiledRule, type MatchInput } from './compile.js';
+import { holds, RuleIndex, type CompiledRule, type MatchInput } from './compile.js';
 import { AbsenceState, completeChain, SequenceState, type Hit } from './sequence.js';
 import { DAY_MS } from '../../common/time.js';
 import type { RuleLevel } from './schema.js';
@@ -204,13 +204,16 @@ export function createHighImpactDetector(
   config: RuleDetectorConfig = DEFAULT_RULE_DETECTOR,
 ): Detector {
   const singles = rules.filter((r) => r.condition !== undefined);
+  const index = new RuleIndex(singles);
   const evaluateAll = (ctx: DetectorContext): Observation[] => {
+    const candidates = index.candidates(ctx.event);
+    if (candidates.length === 0) return [];
     const input: MatchInput = {
       event: ctx.event,
       baseline: profileBaselineView(ctx.event, ctx.profile, undefined, config),
     };
     const out: Observation[] = [];
-    for (const rule of singles) {
+    for (const rule of candidates) {
       if (!rule.condition || !holds(rule, rule.condition, input, new Map())) continue;
       const o = observation(rule, 'High-impact rule', [ctx.event], input, ctx.profile, config);
       if (o) out.push(o);
@@ -230,6 +233,7 @@ export function createSequenceDetector(
   config: RuleDetectorConfig = DEFAULT_RULE_DETECTOR,
 ): Detector {
   const chains = rules.filter((r) => r.sequence !== undefined);
+  const index = new RuleIndex(chains);
   const sessionKinds = [...new Set(chains.flatMap((r) => r.sessionTerms))];
   // State lives on the engine's own session and profile objects: it is dropped with them.
   const bySession = new WeakMap<SessionNovelty, ScopeState>();
@@ -276,7 +280,7 @@ export function createSequenceDetector(
       baseline: profileBaselineView(event, ctx.profile, sessionState.seen, config),
     };
     const out: Observation[] = [];
-    for (const rule of chains) {
+    for (const rule of index.candidates(event)) {
       const sequence = rule.sequence;
       if (!sequence) continue;
       const bySessionRule = sequence.by === 'session';
