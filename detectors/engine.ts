@@ -90,7 +90,7 @@ export class DetectionEngine {
    * Every identity's transitions, bigram level (prev2 summed away): the model's backoff for
    * sparse identities. Seeded from storage, then every step this engine learns is added.
    */
-  private readonly fleet = new TransitionCounts();
+  private readonly fleet = new TransitionCounts({ trigrams: false });
   private sweepAt = 0;
 
   constructor(private readonly options: EngineOptions) {

@@ -272,41 +272,53 @@ export function createSequenceDetector(
   const step = (ctx: DetectorContext, report: boolean): Observation[] => {
     const { event } = ctx;
     sweep(event.ts);
+    // Most events can match no step or absence of any chain (RuleIndex): they only feed the
+    // session's memory of values, when some rule asks `new_in_session`.
+    const candidates = index.candidates(event);
+    if (candidates.length === 0 && sessionKinds.length === 0) return [];
     seq += 1;
     const hit: Hit = { seq, event };
     const sessionState = scopeOf(bySession, ctx.session);
-    const input: MatchInput = {
-      event,
-      baseline: profileBaselineView(event, ctx.profile, sessionState.seen, config),
-    };
     const out: Observation[] = [];
-    for (const rule of index.candidates(event)) {
+    const input: MatchInput | undefined =
+      candidates.length > 0
+        ? { event, baseline: profileBaselineView(event, ctx.profile, sessionState.seen, config) }
+        : undefined;
+    for (const rule of input ? candidates : []) {
       const sequence = rule.sequence;
-      if (!sequence) continue;
+      if (!sequence || !input) continue;
       const bySessionRule = sequence.by === 'session';
       const scope = bySessionRule ? sessionState : scopeOf(byIdentity, ctx.profile);
-      const absenceStore =
+      // Session rules share absences by session id (the approver's events count for the agent).
+      const absenceStore = (): Map<string, AbsenceState> =>
         bySessionRule && event.session ? sharedOf(event.session, event.ts).absences : scope.absences;
-      const cache = new Map<string, boolean>();
-      const held = (condition: CompiledRule['condition']): boolean =>
-        condition !== undefined && holds(rule, condition, input, cache);
+      let cache: Map<string, boolean> | undefined;
+      const held = (condition: CompiledRule['condition']): boolean => {
+        if (condition === undefined) return false;
+        cache ??= new Map();
+        return holds(rule, condition, input, cache);
+      };
 
-      let absences = absenceStore.get(rule.id);
-      const absentHits = sequence.absent.map((a) => held(a.condition));
-      if (absentHits.some(Boolean)) {
+      let absences: AbsenceState | undefined;
+      for (let i = 0; i < sequence.absent.length; i += 1) {
+        if (!held(sequence.absent[i]?.condition)) continue;
         if (!absences) {
-          absences = new AbsenceState(sequence);
-          absenceStore.set(rule.id, absences);
+          const store = absenceStore();
+          absences = store.get(rule.id);
+          if (!absences) {
+            absences = new AbsenceState(sequence);
+            store.set(rule.id, absences);
+          }
+          absences.expire(event.ts);
         }
-        absences.expire(event.ts);
-        absentHits.forEach((h, i) => {
-          if (h) absences?.add(i, hit);
-        });
+        absences.add(i, hit);
       }
 
       let state = scope.sequences.get(rule.id);
-      const lastStep = sequence.steps[sequence.steps.length - 1];
+      const last = sequence.steps.length - 1;
+      const lastStep = sequence.steps[last];
       if (report && lastStep && held(lastStep.condition)) {
+        absences ??= sequence.absent.length > 0 ? absenceStore().get(rule.id) : undefined;
         state?.expire(event.ts);
         absences?.expire(event.ts);
         const chain =
@@ -325,15 +337,15 @@ export function createSequenceDetector(
           if (o) out.push(o);
         }
       }
-      sequence.steps.slice(0, -1).forEach((s, i) => {
-        if (!held(s.condition)) return;
+      for (let i = 0; i < last; i += 1) {
+        if (!held(sequence.steps[i]?.condition)) continue;
         if (!state) {
           state = new SequenceState(sequence);
           scope.sequences.set(rule.id, state);
         }
         state.expire(event.ts);
         state.addCandidate(i, hit);
-      });
+      }
       if (state?.empty) scope.sequences.delete(rule.id);
     }
     for (const kind of sessionKinds) for (const t of termsFor(event, kind)) sessionState.seen.add(termKey(t));

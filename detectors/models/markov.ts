@@ -79,6 +79,12 @@ export class TransitionCounts {
   /** When this is the fleet: Σ p·ln p of the unigram level over a vocabulary of the key's size. */
   private readonly unigramTerms = new Map<number, number>();
 
+  /**
+   * `trigrams: false` keeps bigram and unigram counts only (prev2 is ignored and trigram
+   * lookups find nothing): the fleet's shape, which the model reads at those levels only.
+   */
+  constructor(private readonly options: { trigrams: boolean } = { trigrams: true }) {}
+
   /** Changes with every add: caches computed from these counts compare it. */
   get revision(): number {
     return this.revisionNo;
@@ -93,17 +99,19 @@ export class TransitionCounts {
     if (this.uni.counts.has(tool)) this.entropies.delete(prev1);
     else this.entropies.clear();
     this.unigramTerms.clear();
-    let byPrev2 = this.tri.get(prev1);
-    if (byPrev2 === undefined) {
-      byPrev2 = new Map();
-      this.tri.set(prev1, byPrev2);
+    if (this.options.trigrams) {
+      let byPrev2 = this.tri.get(prev1);
+      if (byPrev2 === undefined) {
+        byPrev2 = new Map();
+        this.tri.set(prev1, byPrev2);
+      }
+      let triSucc = byPrev2.get(prev2);
+      if (triSucc === undefined) {
+        triSucc = new Successors();
+        byPrev2.set(prev2, triSucc);
+      }
+      triSucc.add(tool, n);
     }
-    let triSucc = byPrev2.get(prev2);
-    if (triSucc === undefined) {
-      triSucc = new Successors();
-      byPrev2.set(prev2, triSucc);
-    }
-    triSucc.add(tool, n);
     let biSucc = this.bi.get(prev1);
     if (biSucc === undefined) {
       biSucc = new Successors();
