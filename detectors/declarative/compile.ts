@@ -54,7 +54,7 @@ export interface MatchInput {
   baseline: BaselineView;
 }
 
-type SelectionTest = (input: MatchInput) => boolean;
+export type SelectionTest = (input: MatchInput) => boolean;
 
 /**
  * The fields a gate reads: every event has them, they take few distinct values, and most
@@ -63,13 +63,16 @@ type SelectionTest = (input: MatchInput) => boolean;
 const GATED_FIELDS = ['action', 'tool', 'resource_type', 'source_format', 'outcome'] as const;
 export type GateKey = Pick<DetectorEvent, (typeof GATED_FIELDS)[number]>;
 
+/** Three-valued: known to hold, known not to, or depends on more than the gated fields. */
+type Tri = boolean | undefined;
+
 /**
- * A necessary condition of a selection, on the gated fields only: false means the selection
- * cannot match an event with these values, true that it may. Lets the detectors skip every
- * rule that cannot match an event, per distinct combination of those fields, without
- * evaluating it.
+ * A selection judged on the gated fields only: false when it cannot match an event with these
+ * values, true when it matches whatever else the event holds (every key it tests is gated),
+ * undefined when that depends on the rest. Lets the detectors skip every rule that cannot
+ * match an event, and reuse what the gated fields decide, per distinct combination of them.
  */
-type SelectionGate = (key: GateKey) => boolean;
+type SelectionGate = (key: GateKey) => Tri;
 
 export interface CompiledStep {
   name: string;
@@ -117,10 +120,11 @@ export interface CompiledRule {
   sessionTerms: BaselineTerm[];
   selections: ReadonlyMap<string, SelectionTest>;
   /**
-   * Whether any of the rule's conditions (its condition, or a step or absence of its
-   * sequence) may hold for an event with these gated fields; false only when none can.
+   * The selections the gated fields decide for events with these values (see SelectionGate),
+   * and whether any of the rule's conditions (its condition, or a step or absence of its
+   * sequence) may then hold: false only when none can.
    */
-  mayMatch: (key: GateKey) => boolean;
+  gateFor: (key: GateKey) => { mayMatch: boolean; known: ReadonlyMap<string, boolean> };
   condition: Condition | undefined;
   sequence: CompiledSequence | undefined;
   tests: RuleTest[];
@@ -152,7 +156,8 @@ function compileMap(
 ): MapCompilation {
   const tests: SelectionTest[] = [];
   const sessionTerms: BaselineTerm[] = [];
-  const gates: SelectionGate[] = [];
+  const gates: ((key: GateKey) => boolean)[] = [];
+  let ungated = false;
   for (const [key, raw] of Object.entries(map)) {
     const values = Array.isArray(raw) ? raw : [raw];
     if ((PREDICATES as readonly string[]).includes(key)) {
@@ -161,6 +166,7 @@ function compileMap(
         fail(key, `takes one or more of ${BASELINE_TERMS.join(', ')}, got ${JSON.stringify(raw)}`);
       if (key === 'new_in_session') sessionTerms.push(...terms);
       tests.push(predicateTest(key as Predicate, terms));
+      ungated = true;
       continue;
     }
     const [field = '', ...mods] = key.split('|');
@@ -183,12 +189,13 @@ function compileMap(
     // The same test, on a gated field, is the selection's necessary condition there.
     // (read as the field reader does: an empty value is no value).
     if (isGated(field)) gates.push((key) => valueTest(key[field] ? [key[field]] : []));
+    else ungated = true;
   }
   if (tests.length === 0) fail('', 'an empty selection matches everything: name at least one field');
   return {
     test: (input) => tests.every((t) => t(input)),
     sessionTerms,
-    gate: (key) => gates.every((g) => g(key)),
+    gate: (key) => (gates.every((g) => g(key)) ? (ungated ? undefined : true) : false),
   };
 }
 
@@ -203,7 +210,15 @@ function compileSelection(raw: unknown, fail: (field: string, msg: string) => ne
   return {
     test: (input) => compiled.some((c) => c.test(input)),
     sessionTerms: compiled.flatMap((c) => c.sessionTerms),
-    gate: (key) => compiled.some((c) => c.gate(key)),
+    gate: (key) => {
+      let result: Tri = false;
+      for (const c of compiled) {
+        const g = c.gate(key);
+        if (g === true) return true;
+        if (g === undefined) result = undefined;
+      }
+      return result;
+    },
   };
 }
 
@@ -312,7 +327,20 @@ export function compileRule({ file, rule }: ParsedRule): CompiledRule {
     id: rule.id,
     title: rule.title,
     level: rule.level,
-    mayMatch: (key) => conditions.some((c) => mayHold(c, (name) => gates.get(name)?.(key) ?? false)),
+    gateFor: (key) => {
+      const known = new Map<string, boolean>();
+      const values = new Map<string, Tri>();
+      for (const [name, gate] of gates) {
+        const value = gate(key);
+        values.set(name, value);
+        if (value !== undefined) known.set(name, value);
+      }
+      // A name with no selection is never true (parseCondition rejects such names anyway).
+      const mayMatch = conditions.some(
+        (c) => judge(c, (name) => (values.has(name) ? values.get(name) : false)) !== false,
+      );
+      return { mayMatch, known };
+    },
     status: rule.status,
     description: rule.description,
     tags: rule.tags,
@@ -325,26 +353,47 @@ export function compileRule({ file, rule }: ParsedRule): CompiledRule {
   };
 }
 
-/**
- * Whether a condition may hold given which selections may (three-valued: a selection is
- * "false" or "unknown"; false only when it is false whatever the unknowns are). A negation
- * is never known false here: its argument is never known true.
- */
-function mayHold(condition: Condition, may: (name: string) => boolean): boolean {
+/** Kleene's three-valued AND over values (undefined: unknown). */
+function and3(values: readonly Tri[]): Tri {
+  if (values.some((v) => v === false)) return false;
+  return values.every((v) => v === true) ? true : undefined;
+}
+
+function or3(values: readonly Tri[]): Tri {
+  if (values.some((v) => v === true)) return true;
+  return values.every((v) => v === false) ? false : undefined;
+}
+
+/** A condition under three-valued logic: false only when it is false whatever the unknowns are. */
+function judge(condition: Condition, value: (name: string) => Tri): Tri {
   switch (condition.op) {
     case 'ref':
-      return may(condition.name);
-    case 'not':
-      return true;
+      return value(condition.name);
+    case 'not': {
+      const inner = judge(condition.arg, value);
+      return inner === undefined ? undefined : !inner;
+    }
     case 'and':
-      return condition.args.every((c) => mayHold(c, may));
+      return and3(condition.args.map((c) => judge(c, value)));
     case 'or':
-      return condition.args.some((c) => mayHold(c, may));
+      return or3(condition.args.map((c) => judge(c, value)));
     case 'any':
-      return condition.names.some(may);
+      return or3(condition.names.map(value));
     case 'all':
-      return condition.names.every(may);
+      return and3(condition.names.map(value));
   }
+}
+
+/**
+ * One event's selection results, shared by every rule judged on it: keyed by the compiled
+ * selection (each rule's own), so no per-rule map is built.
+ */
+export type SelectionCache = Map<SelectionTest, boolean>;
+
+/** A rule that may match an event, with the selections its gated fields already decide. */
+export interface Candidate {
+  rule: CompiledRule;
+  known: ReadonlyMap<string, boolean>;
 }
 
 /**
@@ -352,37 +401,77 @@ function mayHold(condition: Condition, may: (name: string) => boolean): boolean 
  * order: computed once per combination and kept (bounded: the cache starts over past `limit`).
  */
 export class RuleIndex {
-  private readonly byKey = new Map<string, readonly CompiledRule[]>();
+  /** action → tool → resource type → source format → outcome → candidates (no key built per event). */
+  private readonly byKey = new Map<
+    string,
+    Map<string, Map<string, Map<string, Map<string, readonly Candidate[]>>>>
+  >();
+  private size = 0;
 
   constructor(
     private readonly rules: readonly CompiledRule[],
     private readonly limit = 50_000,
   ) {}
 
-  candidates(event: GateKey): readonly CompiledRule[] {
-    const id = GATED_FIELDS.map((f) => event[f]).join('\u0000');
-    let found = this.byKey.get(id);
+  candidates(event: GateKey): readonly Candidate[] {
+    const byOutcome = this.level(
+      this.level(this.level(this.level(this.byKey, event.action), event.tool), event.resource_type),
+      event.source_format,
+    );
+    let found = byOutcome.get(event.outcome);
     if (found === undefined) {
-      if (this.byKey.size >= this.limit) this.byKey.clear();
-      found = this.rules.filter((r) => r.mayMatch(event));
-      this.byKey.set(id, found);
+      if (this.size >= this.limit) {
+        this.byKey.clear();
+        this.size = 0;
+        return this.candidates(event);
+      }
+      this.size += 1;
+      const key: GateKey = {
+        action: event.action,
+        tool: event.tool,
+        resource_type: event.resource_type,
+        source_format: event.source_format,
+        outcome: event.outcome,
+      };
+      found = this.rules.flatMap((rule) => {
+        const { mayMatch, known } = rule.gateFor(key);
+        return mayMatch ? [{ rule, known }] : [];
+      });
+      byOutcome.set(event.outcome, found);
     }
     return found;
   }
+
+  private level<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+    let next = map.get(key);
+    if (next === undefined) {
+      next = new Map();
+      map.set(key, next);
+    }
+    return next;
+  }
 }
 
-/** Evaluates a condition of `rule` for one event, each selection at most once. */
+/**
+ * Evaluates a condition of `rule` for one event, each selection at most once; `known` holds
+ * selections already decided (by the event's gated fields).
+ */
 export function holds(
   rule: CompiledRule,
   condition: Condition,
   input: MatchInput,
-  cache: Map<string, boolean>,
+  cache: SelectionCache,
+  known?: ReadonlyMap<string, boolean>,
 ): boolean {
   return evaluateCondition(condition, (name) => {
-    let result = cache.get(name);
+    const known1 = known?.get(name);
+    if (known1 !== undefined) return known1;
+    const test = rule.selections.get(name);
+    if (test === undefined) return false;
+    let result = cache.get(test);
     if (result === undefined) {
-      result = rule.selections.get(name)?.(input) ?? false;
-      cache.set(name, result);
+      result = test(input);
+      cache.set(test, result);
     }
     return result;
   });

@@ -19,7 +19,7 @@ import {
   termsFor,
   type BaselineViewConfig,
 } from './baseline-view.js';
-import { holds, RuleIndex, type CompiledRule, type MatchInput } from './compile.js';
+import { holds, RuleIndex, type CompiledRule, type MatchInput, type SelectionCache } from './compile.js';
 import { AbsenceState, completeChain, SequenceState, type Hit } from './sequence.js';
 import { DAY_MS } from '../../common/time.js';
 import type { RuleLevel } from './schema.js';
@@ -213,8 +213,9 @@ export function createHighImpactDetector(
       baseline: profileBaselineView(ctx.event, ctx.profile, undefined, config),
     };
     const out: Observation[] = [];
-    for (const rule of candidates) {
-      if (!rule.condition || !holds(rule, rule.condition, input, new Map())) continue;
+    const cache: SelectionCache = new Map();
+    for (const { rule, known } of candidates) {
+      if (!rule.condition || !holds(rule, rule.condition, input, cache, known)) continue;
       const o = observation(rule, 'High-impact rule', [ctx.event], input, ctx.profile, config);
       if (o) out.push(o);
     }
@@ -280,11 +281,12 @@ export function createSequenceDetector(
     const hit: Hit = { seq, event };
     const sessionState = scopeOf(bySession, ctx.session);
     const out: Observation[] = [];
+    const cache: SelectionCache = new Map();
     const input: MatchInput | undefined =
       candidates.length > 0
         ? { event, baseline: profileBaselineView(event, ctx.profile, sessionState.seen, config) }
         : undefined;
-    for (const rule of input ? candidates : []) {
+    for (const { rule, known } of input ? candidates : []) {
       const sequence = rule.sequence;
       if (!sequence || !input) continue;
       const bySessionRule = sequence.by === 'session';
@@ -292,12 +294,8 @@ export function createSequenceDetector(
       // Session rules share absences by session id (the approver's events count for the agent).
       const absenceStore = (): Map<string, AbsenceState> =>
         bySessionRule && event.session ? sharedOf(event.session, event.ts).absences : scope.absences;
-      let cache: Map<string, boolean> | undefined;
-      const held = (condition: CompiledRule['condition']): boolean => {
-        if (condition === undefined) return false;
-        cache ??= new Map();
-        return holds(rule, condition, input, cache);
-      };
+      const held = (condition: CompiledRule['condition']): boolean =>
+        condition !== undefined && holds(rule, condition, input, cache, known);
 
       let absences: AbsenceState | undefined;
       for (let i = 0; i < sequence.absent.length; i += 1) {
