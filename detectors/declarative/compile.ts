@@ -146,8 +146,10 @@ interface MapCompilation {
   gate: SelectionGate;
 }
 
-function isGated(field: string): field is (typeof GATED_FIELDS)[number] {
-  return (GATED_FIELDS as readonly string[]).includes(field);
+/** The event field a rule field name reads, when it is gated (`resource.type` → resource_type). */
+function gatedField(field: string): keyof GateKey | undefined {
+  const name = field === 'resource.type' ? 'resource_type' : field;
+  return (GATED_FIELDS as readonly string[]).includes(name) ? (name as keyof GateKey) : undefined;
 }
 
 function compileMap(
@@ -188,7 +190,8 @@ function compileMap(
     tests.push(({ event }) => valueTest(reader(event)));
     // The same test, on a gated field, is the selection's necessary condition there.
     // (read as the field reader does: an empty value is no value).
-    if (isGated(field)) gates.push((key) => valueTest(key[field] ? [key[field]] : []));
+    const gated = gatedField(field);
+    if (gated) gates.push((key) => valueTest(key[gated] ? [key[gated]] : []));
     else ungated = true;
   }
   if (tests.length === 0) fail('', 'an empty selection matches everything: name at least one field');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateCondition, parseCondition } from '../../../detectors/declarative/condition.js';
-import { compileRule, type CompiledRule } from '../../../detectors/declarative/compile.js';
+import { compileRule, RuleIndex, type CompiledRule } from '../../../detectors/declarative/compile.js';
 import {
   createHighImpactDetector,
   createSequenceDetector,
@@ -264,5 +264,84 @@ detection:
     for (let i = 0; i < 40; i += 1) routine.learnOnly(ev(stop));
     const [again] = routine.process(ev(stop));
     expect(again?.score ?? 0).toBeLessThan(0.9 * 0.6);
+  });
+});
+
+describe('rule index: the gated fields decide which rules can match', () => {
+  const rules = compile(`
+title: deploy not failed
+id: t.deploy_ok
+level: high
+detection:
+  deploy: { action: deploy, resource.type: argo_application }
+  failed: { outcome: [failure, denied] }
+  condition: deploy and not failed
+---
+title: any shell command
+id: t.shell
+level: medium
+detection:
+  shell: { args.command|contains: 'rm -rf' }
+  condition: shell
+---
+title: not a read
+id: t.not_read
+level: low
+detection:
+  read: { action|startswith: data.read }
+  condition: not read
+`);
+  const index = new RuleIndex(rules);
+  const ids = (over: Partial<Parameters<RuleIndex['candidates']>[0]>): string[] =>
+    index
+      .candidates({
+        action: 'api.call',
+        tool: 't',
+        resource_type: '',
+        source_format: 'canonical',
+        outcome: 'success',
+        ...over,
+      })
+      .map((c) => c.rule.id);
+
+  it('keeps a rule only when three-valued logic says its condition may hold', () => {
+    // A deploy of an application that failed: `deploy and not failed` is known false.
+    expect(ids({ action: 'deploy', resource_type: 'argo_application', outcome: 'failure' })).toEqual([
+      't.shell',
+      't.not_read',
+    ]);
+    // Succeeded: known true without reading anything else.
+    const [deploy] = index.candidates({
+      action: 'deploy',
+      tool: 'argo.sync',
+      resource_type: 'argo_application',
+      source_format: 'canonical',
+      outcome: 'success',
+    });
+    expect(deploy?.rule.id).toBe('t.deploy_ok');
+    expect(deploy?.known.get('deploy')).toBe(true);
+    expect(deploy?.known.get('failed')).toBe(false);
+    // Arguments are not gated: the shell rule stays a candidate everywhere; a read rules out `not read`.
+    expect(ids({ action: 'data.read' })).toEqual(['t.shell']);
+  });
+
+  it('judges exactly as the rules themselves, candidates or not', () => {
+    resetSeq();
+    const engine = engineWith(rules);
+    const fired = (over: Parameters<typeof ev>[0]): string[] =>
+      engine.process(ev({ identity_id: 'gate-bot', ...over })).map((f) => String(f.baseline.rule));
+    expect(
+      fired({ action: 'deploy', resource_type: 'argo_application', resource_id: 'shop-prod' }),
+    ).toContain('t.deploy_ok');
+    expect(
+      fired({
+        action: 'deploy',
+        resource_type: 'argo_application',
+        resource_id: 'shop-prod',
+        outcome: 'failure',
+      }),
+    ).not.toContain('t.deploy_ok');
+    expect(fired({ action: 'tool.call', args: '{"command":"sudo rm -rf /"}' })).toContain('t.shell');
+    expect(fired({ action: 'data.read' })).not.toContain('t.not_read');
   });
 });
