@@ -113,7 +113,14 @@ export function parseRuleFile(text: string, file: string): ParsedRule[] {
     const label = `#${String(i + 1)}`;
     if (doc.errors.length > 0)
       throw new RuleFileError(file, label, '', `invalid YAML: ${doc.errors[0]?.message ?? ''}`);
-    const raw: unknown = doc.toJS();
+    let raw: unknown;
+    try {
+      raw = doc.toJS();
+    } catch (e) {
+      // An alias to an anchor of another document (each rule is its own document), or a
+      // malformed alias: say where, as for any other error in the file.
+      throw new RuleFileError(file, label, '', `invalid YAML: ${e instanceof Error ? e.message : String(e)}`);
+    }
     if (raw === null || raw === undefined) return;
     const id = typeof raw === 'object' && 'id' in raw && typeof raw.id === 'string' ? raw.id : label;
     const parsed = RuleDocument.safeParse(raw);

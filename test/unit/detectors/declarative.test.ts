@@ -110,6 +110,10 @@ describe('rule files', () => {
     expect(() => compile(badLevel)).toThrow(/rule acme.l: level:/);
     const badStep = `title: t\nid: acme.s\nlevel: high\ndetection:\n  a:\n    tool: x\nsequence:\n  within: 1h\n  steps:\n    - { where: a }\n  absent:\n    - { where: a, before: nope }\n`;
     expect(() => compile(badStep)).toThrow(/sequence.absent.0.before: "nope" is not a step/);
+    // Each rule is its own YAML document: an alias to another document's anchor is an error
+    // in that rule, not a crash.
+    const crossAlias = `title: a\nid: acme.a\nlevel: low\ndetection:\n  s: &v { action: deploy }\n  condition: s\n---\ntitle: b\nid: acme.b\nlevel: low\ndetection:\n  s: *v\n  condition: s\n`;
+    expect(() => compile(crossAlias)).toThrow(/test.yaml: rule #2: invalid YAML: Unresolved alias/);
   });
 });
 
