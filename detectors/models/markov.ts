@@ -96,9 +96,13 @@ export class TransitionCounts {
     if (n === 0) return;
     // A tool new to this scope changes the vocabulary, which every history's distribution
     // depends on; otherwise only histories ending in prev1 (their bigram level) change.
-    if (this.uni.counts.has(tool)) this.entropies.delete(prev1);
-    else this.entropies.clear();
-    this.unigramTerms.clear();
+    // (Checked before touching: most counts never had an entropy computed, and this runs for
+    // every event.)
+    if (this.entropies.size > 0) {
+      if (this.uni.counts.has(tool)) this.entropies.delete(prev1);
+      else this.entropies.clear();
+    }
+    if (this.unigramTerms.size > 0) this.unigramTerms.clear();
     if (this.options.trigrams) {
       let byPrev2 = this.tri.get(prev1);
       if (byPrev2 === undefined) {
