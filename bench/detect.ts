@@ -4,7 +4,8 @@ import path from 'node:path';
 import { loadConfig } from '../common/config.js';
 import { silentLogger } from '../common/logger.js';
 import { DAY_MS } from '../common/time.js';
-import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../model/detector-event.js';
+import type { DetectorEvent } from '../model/detector-event.js';
+import { liveEvents } from './live-events.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import { loadRules } from '../app/rules.js';
 import { openStorage } from '../app/storage.js';
@@ -37,43 +38,6 @@ async function timed<T>(what: string, work: () => Promise<T>): Promise<{ ms: num
   const ms = performance.now() - start;
   process.stdout.write(`${what}: ${(ms / 1000).toFixed(1)} s\n`);
   return { ms, value };
-}
-
-/** New events after the history: the same habits, with a little novelty (≈1% new tools, resources, domains). */
-function* liveEvents(start: number): Generator<DetectorEvent> {
-  let seed = 42;
-  const rand = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-  for (let i = 0; i < STREAM; i += 1) {
-    const id = Math.floor(rand() * IDENTITIES);
-    const novel = rand() < 0.01;
-    const tool = novel
-      ? `tool-new-${String(Math.floor(rand() * 50))}`
-      : `tool-${String((id % 89) + Math.floor(rand() * 12))}`;
-    yield {
-      event_id: `l-${String(i)}`,
-      ts: start + i * 10,
-      identity_id: `agent-${String(id)}`,
-      identity_type: 'agent',
-      identity_credential: '',
-      session: `agent-${String(id)}-live${String(Math.floor(i / 200_000))}`,
-      action: rand() < 0.002 ? 'deploy' : 'api.call',
-      tool,
-      resource_type: 'repo',
-      resource_id: `org-${String(id % 50)}/repo-${String(novel ? 100 + Math.floor(rand() * 10) : Math.floor(rand() * 40))}`,
-      target_domain:
-        rand() < 0.2
-          ? `api${String(Math.floor(rand() * (novel ? 9 : 4)))}.svc${String(id % 30)}.example.com`
-          : '',
-      outcome: 'success',
-      ...EMPTY_EVENT_DETAILS,
-      approval_id: '',
-      source_ip: '',
-      source_user_agent: '',
-    };
-  }
 }
 
 async function main(): Promise<void> {
@@ -124,7 +88,12 @@ async function main(): Promise<void> {
     const stream = await timed(
       `streaming detection of ${String(STREAM)} events (batches of ${String(BATCH)})`,
       async () => {
-        for (const event of liveEvents(now - DAY_MS)) {
+        for (const event of liveEvents({
+          start: now - DAY_MS,
+          count: STREAM,
+          identities: IDENTITIES,
+          sessionEvery: 200_000,
+        })) {
           batch.push(event);
           if (batch.length === BATCH) {
             await judge(batch);

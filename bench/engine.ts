@@ -2,7 +2,8 @@ import { loadRules } from '../app/rules.js';
 import { createDetectors } from '../detectors/catalog.js';
 import { DEFAULT_ENGINE_OPTIONS, DetectionEngine } from '../detectors/engine.js';
 import type { Detector } from '../detectors/types.js';
-import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../model/detector-event.js';
+import type { DetectorEvent } from '../model/detector-event.js';
+import { liveEvents } from './live-events.js';
 
 /**
  * npm run bench:engine — the pure detection engine alone, no storage: 200,000 generated events
@@ -15,42 +16,6 @@ import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../model/detector-event
 const EVENTS = 400_000;
 const IDENTITIES = 2_000;
 const ROUNDS = 3;
-
-function events(): DetectorEvent[] {
-  let seed = 42;
-  const rand = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-  const start = Date.UTC(2026, 0, 1);
-  return Array.from({ length: EVENTS }, (_, i) => {
-    const id = Math.floor(rand() * IDENTITIES);
-    const novel = rand() < 0.01;
-    return {
-      event_id: `e-${String(i)}`,
-      ts: start + i * 10,
-      identity_id: `agent-${String(id)}`,
-      identity_type: 'agent',
-      identity_credential: '',
-      session: `agent-${String(id)}-s${String(Math.floor(i / 20_000))}`,
-      action: rand() < 0.002 ? 'deploy' : 'api.call',
-      tool: novel
-        ? `tool-new-${String(Math.floor(rand() * 50))}`
-        : `tool-${String((id % 89) + Math.floor(rand() * 12))}`,
-      resource_type: 'repo',
-      resource_id: `org-${String(id % 50)}/repo-${String(novel ? 100 + Math.floor(rand() * 10) : Math.floor(rand() * 40))}`,
-      target_domain:
-        rand() < 0.2
-          ? `api${String(Math.floor(rand() * (novel ? 9 : 4)))}.svc${String(id % 30)}.example.com`
-          : '',
-      outcome: 'success',
-      ...EMPTY_EVENT_DETAILS,
-      approval_id: '',
-      source_ip: '',
-      source_user_agent: '',
-    };
-  });
-}
 
 /** Judged events per second for one detector set (history learned first, not timed). */
 function judgedPerSecond(detectors: Detector[], stream: readonly DetectorEvent[]): number {
@@ -67,7 +32,9 @@ function judgedPerSecond(detectors: Detector[], stream: readonly DetectorEvent[]
   return Math.round(half / ((performance.now() - t) / 1000));
 }
 
-const stream = events();
+const stream = [
+  ...liveEvents({ start: Date.UTC(2026, 0, 1), count: EVENTS, identities: IDENTITIES, sessionEvery: 20_000 }),
+];
 const rules = loadRules();
 const sets: Record<string, () => Detector[]> = {
   first_seen_eps: () => createDetectors().filter((d) => d.id !== 'chain.rare_transition'),

@@ -467,8 +467,8 @@ export function holds(
   known?: ReadonlyMap<string, boolean>,
 ): boolean {
   return evaluateCondition(condition, (name) => {
-    const known1 = known?.get(name);
-    if (known1 !== undefined) return known1;
+    const decided = known?.get(name);
+    if (decided !== undefined) return decided;
     const test = rule.selections.get(name);
     if (test === undefined) return false;
     let result = cache.get(test);

@@ -222,12 +222,14 @@ export function judgeSession(
   if (identity.bigramTotal(prev1) < config.minHistory) return null;
   if (identity.bigramCount(prev1, tool) > config.maxSeen) return null;
 
-  const step = scoreStep(identity, fleet, prev2, prev1, tool);
-  if (step.excess < config.minExcessBits || step.lift < config.minLiftBits) return null;
+  // The session's p-value reads the identity's successors of prev1 only; the model's
+  // entropy (scoreStep) walks the vocabulary: the cheaper gate first.
   const stepP = tailProbability(identity, prev1, tool);
   const k = (input.stepsBefore ?? input.earlier.length) + 1;
   const sessionP = sessionPValue(stepP, k);
   if (sessionP > config.alpha) return null;
+  const step = scoreStep(identity, fleet, prev2, prev1, tool);
+  if (step.excess < config.minExcessBits || step.lift < config.minLiftBits) return null;
   const peers = peerTransitions(identity, fleet, prev1, tool);
   const score = scoreOf(-Math.log2(sessionP), peers.share, config);
   if (score < config.minScore) return null;

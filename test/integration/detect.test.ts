@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ClickHouseGateway, SqlGateway } from '../../storage/gateway.js';
+import type { Repositories } from '../../storage/repositories.js';
 import { FindingsRepository } from '../../storage/findings.js';
 import { loadMigrations, migrate, renderStatement } from '../../storage/migrate.js';
 import { prepareSchema } from '../../storage/schema.js';
@@ -57,6 +58,12 @@ const summary = (findings: readonly Finding[]): string[] =>
     .sort();
 
 /** An agent posting to `domain`, as detection reads it back from ClickHouse. */
+/** How many identities the ClickHouse peer view counts as holding `domain` (as of tomorrow). */
+async function domainHolders(store: Pick<Repositories, 'baselines'>, domain: string): Promise<number> {
+  const { holders } = await store.baselines.peerCounts(Date.now() + 86_400_000);
+  return holders.find((h) => h.kind === 'domain' && h.value === domain)?.n ?? 0;
+}
+
 function egressEvent(
   identity: string,
   domain: string,
@@ -386,11 +393,7 @@ describe('detection', () => {
   it('the peer view in ClickHouse leaves out values held for triage, as the engine does', async () => {
     const ch = scheduledCh();
     const store = storageOf(ch);
-    const tomorrow = Date.now() + 86_400_000;
-    const holders = async (domain: string): Promise<number> =>
-      (await store.baselines.peerCounts(tomorrow)).holders.find(
-        (h) => h.kind === 'domain' && h.value === domain,
-      )?.n ?? 0;
+    const holders = (domain: string): Promise<number> => domainHolders(store, domain);
     const [template] = await store.findings.list({ detector: 'scope.new_egress' }, 1);
     const [holding] = await ch.query<{ identity_id: string; value: string }>(
       `SELECT identity_id, value FROM ${ch.database}.baseline_terms
@@ -421,11 +424,7 @@ describe('detection', () => {
   it('a finding gathering hosts under one registrable domain holds and triages every host', async () => {
     const ch = scheduledCh();
     const store = storageOf(ch);
-    const tomorrow = Date.now() + 86_400_000;
-    const holders = async (domain: string): Promise<number> =>
-      (await store.baselines.peerCounts(tomorrow)).holders.find(
-        (h) => h.kind === 'domain' && h.value === domain,
-      )?.n ?? 0;
+    const holders = (domain: string): Promise<number> => domainHolders(store, domain);
     const [template] = await store.findings.list({ detector: 'scope.new_egress' }, 1);
     const [holding] = await ch.query<{ identity_id: string; value: string }>(
       `SELECT identity_id, value FROM ${ch.database}.baseline_terms
