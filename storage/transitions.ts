@@ -14,18 +14,23 @@ import { dt } from './sql-values.js';
  *
  * Sessions: per (identity_id, session), events in (ts, event_id) order, read with FINAL (a
  * redelivered event is one event). Events with an empty session form no transitions. A
- * transition counts on the day of its `tool` event; its prev1/prev2 may be from earlier days.
+ * transition counts on the day of its `tool` event; its prev1/prev2 may be from earlier days,
+ * back to SESSION_LOOKBACK_MS before the start of that day.
  */
 
 /**
- * How far back a session's earlier events are looked for: a session idle for longer starts
- * afresh, as the engine forgets sessions idle for a day (DEFAULT_ENGINE_OPTIONS.sessionIdleMs).
- * It also bounds what a day's fold reads to two days of events, however long the history.
+ * How far before the start of an event's day its session's earlier events count as its
+ * predecessors: a session idle for longer starts afresh, as the engine forgets sessions idle
+ * for a day (DEFAULT_ENGINE_OPTIONS.sessionIdleMs). It also bounds what a fold reads before
+ * its first day, however long the history.
  */
 export const SESSION_LOOKBACK_MS = DAY_MS;
 
 /** Fleet rows kept: the most frequent (prev1, tool) pairs. Bounds memory in every engine. */
 export const FLEET_ROW_CAP = 200_000;
+
+/** Days folded by one query: longer windows sort more at once, shorter ones re-read more look-back. */
+export const FOLD_WINDOW_DAYS = 7;
 
 export interface FoldResult {
   /** UTC day starts (epoch ms) whose transitions were inserted, oldest first. */
@@ -56,45 +61,38 @@ export class Transitions {
   constructor(private readonly ch: SqlGateway) {}
 
   /**
-   * Transitions (grouped per identity, prev2, prev1, tool, day) of the session events matching
-   * `range`, with their two predecessors found among the same session's events before `from`
-   * (`prior`: the same identities, ts < from), at most SESSION_LOOKBACK_MS before `from`
-   * (`{lookback:DateTime64(3)}`). `range` and `prior` are fixed fragments with bound
-   * parameters; `{start:String}` is SESSION_START.
-   *
-   * The predecessors: per session active in the range, its last two events before it (LIMIT 2
-   * BY), so a session crossing midnight keeps its context however long ago it began. That
-   * filter scans the earlier events of the range's identities; the extra `session IN` (same
-   * sessions, looser) is there because the session bloom index prunes on it, not on the tuple.
+   * Transitions (grouped per identity, prev2, prev1, tool, day) of the session events from
+   * `{from:DateTime64(3)}` on that match `scope` and `until` (fixed fragments with bound
+   * parameters; `{start:String}` is SESSION_START, `{lookback_s:UInt32}` SESSION_LOOKBACK_MS
+   * in seconds). One window over each session gives every event its two predecessors; a
+   * predecessor older than the start of the event's day minus the look-back does not count
+   * (the step is a session start), so a range of many days computes exactly what one query
+   * per day would, and the events read before `from` are only the look-back's.
    */
-  private transitionsSql(range: string, prior: string): string {
+  private transitionsSql(scope: string, until: string): string {
     const actions = this.ch.table('actions');
+    const recent = (ts: string): string =>
+      `${ts} >= toStartOfDay(ts) - toIntervalSecond({lookback_s:UInt32})`;
     return `
       SELECT identity_id, prev2, prev1, tool, day, count() AS events
       FROM (
-        SELECT identity_id, tool, in_range, toDate(ts) AS day,
-               lagInFrame(tool, 2, {start:String}) OVER w AS prev2,
-               lagInFrame(tool, 1, {start:String}) OVER w AS prev1
+        SELECT identity_id, tool, toDate(ts) AS day,
+               if(${recent('p1_ts')}, p1, {start:String}) AS prev1,
+               if(${recent('p2_ts')}, p2, {start:String}) AS prev2
         FROM (
-          SELECT identity_id, session, ts, event_id, toString(tool) AS tool, 1 AS in_range
+          SELECT identity_id, ts, toString(tool) AS tool,
+                 lagInFrame(toString(tool), 1, {start:String}) OVER w AS p1,
+                 lagInFrame(ts, 1, toDateTime64(0, 3, 'UTC')) OVER w AS p1_ts,
+                 lagInFrame(toString(tool), 2, {start:String}) OVER w AS p2,
+                 lagInFrame(ts, 2, toDateTime64(0, 3, 'UTC')) OVER w AS p2_ts
           FROM ${actions} FINAL
-          WHERE session != '' AND (${range})
-          UNION ALL
-          SELECT identity_id, session, ts, event_id, tool, 0 AS in_range
-          FROM (
-            SELECT identity_id, session, ts, event_id, toString(tool) AS tool
-            FROM ${actions} FINAL
-            WHERE session != '' AND (${prior}) AND ts >= {lookback:DateTime64(3)}
-              AND session IN (SELECT session FROM ${actions} WHERE session != '' AND (${range}))
-              AND (identity_id, session) IN (
-                SELECT identity_id, session FROM ${actions} WHERE session != '' AND (${range}))
-            ORDER BY identity_id, session, ts DESC, event_id DESC
-            LIMIT 2 BY identity_id, session)
+          WHERE session != '' AND (${scope}) AND (${until})
+            AND ts >= {from:DateTime64(3)} - toIntervalSecond({lookback_s:UInt32})
+          WINDOW w AS (PARTITION BY identity_id, session ORDER BY ts, event_id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         )
-        WINDOW w AS (PARTITION BY identity_id, session ORDER BY ts, event_id
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        WHERE ts >= {from:DateTime64(3)}
       )
-      WHERE in_range = 1
       GROUP BY identity_id, prev2, prev1, tool, day`;
   }
 
@@ -109,14 +107,16 @@ export class Transitions {
 
   /**
    * Folds every complete day after the last folded one, up to `throughDay` (a UTC day start,
-   * exclusive; a later time is taken as its day's start), one day at a time: the day's rows
-   * are inserted with a token derived from the day, and the day is recorded only after, so a
-   * fold interrupted anywhere and run again counts every day once. The first fold starts at
-   * the first day with session events.
+   * exclusive; a later time is taken as its day's start). Days go in windows of up to
+   * FOLD_WINDOW_DAYS, each one INSERT … SELECT computed by the server (the rows never travel
+   * through this process; one query over a week costs about a third of seven one-day ones),
+   * and the watermark moves after each window. Readers never count rows past the watermark,
+   * so a fold interrupted between an insert and its watermark left rows nobody reads: the
+   * next fold removes them before it starts, and every day is counted once however often a
+   * fold is interrupted. The first fold starts at the first day with session events.
    *
    * Events that arrive for a day after it was folded are not counted: pass a `throughDay`
    * that leaves ingest lag behind (e.g. yesterday's start when events arrive within a day).
-   * One day's distinct transitions are held in memory between the select and the insert.
    */
   async fold(throughDay: number): Promise<FoldResult> {
     const end = startOfDay(throughDay);
@@ -125,43 +125,57 @@ export class Transitions {
     const result: FoldResult = { days: [], rows: 0, through: last };
     if (start === null || start >= end) return result;
 
-    const days = await this.ch.query<{ day: number }>(
-      `SELECT DISTINCT toFloat64(toUnixTimestamp(toDateTime(toDate(ts), 'UTC'))) * 1000 AS day
-       FROM ${this.ch.table('actions')}
-       WHERE session != '' AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}
-       ORDER BY day`,
-      { from: dt(start), to: dt(end) },
-    );
-    for (const { day } of days) {
-      // Computed and inserted by the server: the rows never travel through this process.
+    await this.removeUnfolded(start);
+    const days = (
+      await this.ch.query<{ day: number }>(
+        `SELECT DISTINCT toFloat64(toUnixTimestamp(toDateTime(toDate(ts), 'UTC'))) * 1000 AS day
+         FROM ${this.ch.table('actions')}
+         WHERE session != '' AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}
+         ORDER BY day`,
+        { from: dt(start), to: dt(end) },
+      )
+    ).map((d) => d.day);
+    for (let from = start; from < end; from += FOLD_WINDOW_DAYS * DAY_MS) {
+      const to = Math.min(end, from + FOLD_WINDOW_DAYS * DAY_MS);
+      const inWindow = days.filter((d) => d >= from && d < to);
+      if (inWindow.length === 0) continue;
       await this.ch.command(
         `INSERT INTO ${this.ch.table('baseline_transitions')} (identity_id, prev2, prev1, tool, day, events)
          SELECT identity_id, prev2, prev1, tool, day, events
-         FROM (${this.transitionsSql(
-           'ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}',
-           'ts < {from:DateTime64(3)}',
-         )})`,
-        {
-          from: dt(day),
-          to: dt(day + DAY_MS),
-          lookback: dt(day - SESSION_LOOKBACK_MS),
-          start: SESSION_START,
-        },
-        { insert_deduplication_token: `baseline_transitions:${isoDay(day)}` },
+         FROM (${this.transitionsSql('1', 'ts < {to:DateTime64(3)}')})`,
+        { from: dt(from), to: dt(to), lookback_s: SESSION_LOOKBACK_MS / 1000, start: SESSION_START },
+        // Exactness comes from removing unfolded rows, not from deduplication: a window folded
+        // again after that removal must not be dropped as a repeat of the rows removed. The
+        // SELECT groups by the table's whole key, so there is nothing to merge on insert.
+        { insert_deduplicate: 0, optimize_on_insert: 0 },
       );
       const [inserted] = await this.ch.query<{ n: number }>(
-        `SELECT toFloat64(count()) AS n FROM ${this.ch.table('baseline_transitions')} WHERE day = toDate({day:String})`,
-        { day: isoDay(day) },
+        `SELECT toFloat64(count()) AS n FROM ${this.ch.table('baseline_transitions')}
+         WHERE day >= toDate({from:DateTime64(3)}) AND day < toDate({to:DateTime64(3)})`,
+        { from: dt(from), to: dt(to) },
       );
-      await this.markFolded(day);
-      result.days.push(day);
+      await this.markFolded(to - DAY_MS);
+      result.through = to - DAY_MS;
+      result.days.push(...inWindow);
       result.rows += inserted?.n ?? 0;
     }
     // Days without session events are complete too: the watermark moves past them.
     const lastDay = end - DAY_MS;
-    if ((result.days.at(-1) ?? -Infinity) < lastDay) await this.markFolded(lastDay);
+    if (result.through !== lastDay) await this.markFolded(lastDay);
     result.through = lastDay;
     return result;
+  }
+
+  /** Rows of days past the watermark: what an interrupted fold inserted before recording it. */
+  private async removeUnfolded(from: number): Promise<void> {
+    const table = this.ch.table('baseline_transitions');
+    const params = { from: dt(from) };
+    const [left] = await this.ch.query<{ n: number }>(
+      `SELECT toFloat64(count()) AS n FROM ${table} WHERE day >= toDate({from:DateTime64(3)})`,
+      params,
+    );
+    if ((left?.n ?? 0) > 0)
+      await this.ch.command(`DELETE FROM ${table} WHERE day >= toDate({from:DateTime64(3)})`, params);
   }
 
   private async markFolded(day: number): Promise<void> {
@@ -191,7 +205,7 @@ export class Transitions {
       ids: [...cuts.keys()],
       cuts: [...cuts.values()],
       from: dt(liveFrom),
-      lookback: dt(liveFrom - SESSION_LOOKBACK_MS),
+      lookback_s: SESSION_LOOKBACK_MS / 1000,
       start: SESSION_START,
     };
     const folded = `
@@ -199,8 +213,8 @@ export class Transitions {
       WHERE identity_id IN {ids:Array(String)} AND day < ${CUT_DAY} AND day < toDate({from:DateTime64(3)})`;
     const live = `
       SELECT identity_id, prev2, prev1, tool, events FROM (${this.transitionsSql(
-        `identity_id IN {ids:Array(String)} AND ts >= {from:DateTime64(3)} AND toDate(ts) < ${CUT_DAY}`,
-        'identity_id IN {ids:Array(String)} AND ts < {from:DateTime64(3)}',
+        'identity_id IN {ids:Array(String)}',
+        `toDate(ts) < ${CUT_DAY}`,
       )})`;
     return this.ch.query<TransitionRow>(
       `SELECT identity_id, toString(prev2) AS prev2, toString(prev1) AS prev1, toString(tool) AS tool,
@@ -225,7 +239,7 @@ export class Transitions {
     const liveFrom = last === null ? 0 : last + DAY_MS;
     const params = {
       from: dt(liveFrom),
-      lookback: dt(liveFrom - SESSION_LOOKBACK_MS),
+      lookback_s: SESSION_LOOKBACK_MS / 1000,
       to: dt(cutDay),
       start: SESSION_START,
       any: ANY_PREV,
@@ -236,10 +250,7 @@ export class Transitions {
       SELECT prev1, tool, events FROM ${this.ch.table('baseline_transitions')}
       WHERE day < toDate({to:DateTime64(3)}) AND day < toDate({from:DateTime64(3)})`;
     const live = `
-      SELECT prev1, tool, events FROM (${this.transitionsSql(
-        'ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}',
-        'ts < {from:DateTime64(3)}',
-      )})`;
+      SELECT prev1, tool, events FROM (${this.transitionsSql('1', 'ts < {to:DateTime64(3)}')})`;
     return this.ch.query<TransitionRow>(
       `SELECT {fleet:String} AS identity_id, {any:String} AS prev2, toString(prev1) AS prev1,
               toString(tool) AS tool, toFloat64(sum(events)) AS count

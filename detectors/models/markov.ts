@@ -1,3 +1,4 @@
+import { startOfDay } from '../../common/time.js';
 import { ANY_PREV, SESSION_START, type TransitionRow } from '../../model/transitions.js';
 
 /**
@@ -520,9 +521,11 @@ export interface Transition {
  * Every event's transition, the reference the stored fold (storage/transitions.ts) must agree
  * with: per (identity, session), events in (ts, event_id) order, each one a transition from the
  * two tools before it (SESSION_START where there are fewer). Events with an empty session
- * form no transitions. Output in (identity, session, ts, event_id) order.
+ * form no transitions. A predecessor more than `lookbackMs` before the start of the event's
+ * UTC day does not count (the session is taken to start afresh). Output in (identity,
+ * session, ts, event_id) order.
  */
-export function transitionsOf(events: readonly SequencedEvent[]): Transition[] {
+export function transitionsOf(events: readonly SequencedEvent[], lookbackMs = Infinity): Transition[] {
   const sessions = new Map<string, Map<string, SequencedEvent[]>>();
   for (const e of events) {
     if (e.session === '') continue;
@@ -543,12 +546,20 @@ export function transitionsOf(events: readonly SequencedEvent[]): Transition[] {
       const list = [...(byId.get(session) ?? [])].sort(
         (a, b) => a.ts - b.ts || compareStrings(a.event_id, b.event_id),
       );
-      let prev2 = SESSION_START;
-      let prev1 = SESSION_START;
-      for (const e of list) {
-        out.push({ identity_id: identity, prev2, prev1, tool: e.tool, event_id: e.event_id, ts: e.ts });
-        prev2 = prev1;
-        prev1 = e.tool;
+      for (const [i, e] of list.entries()) {
+        const oldest = startOfDay(e.ts) - lookbackMs;
+        const before = (k: number): string => {
+          const p = list[i - k];
+          return p !== undefined && p.ts >= oldest ? p.tool : SESSION_START;
+        };
+        out.push({
+          identity_id: identity,
+          prev2: before(2),
+          prev1: before(1),
+          tool: e.tool,
+          event_id: e.event_id,
+          ts: e.ts,
+        });
       }
     }
   }
@@ -556,9 +567,9 @@ export function transitionsOf(events: readonly SequencedEvent[]): Transition[] {
 }
 
 /** transitionsOf summed into rows per (identity, prev2, prev1, tool), sorted. */
-export function countTransitions(events: readonly SequencedEvent[]): TransitionRow[] {
+export function countTransitions(events: readonly SequencedEvent[], lookbackMs = Infinity): TransitionRow[] {
   const counts = new Map<string, TransitionCounts>();
-  for (const t of transitionsOf(events)) {
+  for (const t of transitionsOf(events, lookbackMs)) {
     let c = counts.get(t.identity_id);
     if (c === undefined) {
       c = new TransitionCounts();

@@ -3,6 +3,7 @@ import { DAY_MS, startOfDay } from '../../common/time.js';
 import { countTransitions, fleetRowsOf, type SequencedEvent } from '../../detectors/models/markov.js';
 import type { ActionRow } from '../../model/rows.js';
 import type { TransitionRow } from '../../model/transitions.js';
+import { SESSION_LOOKBACK_MS } from '../../storage/transitions.js';
 import { storageOf, testConfig, useClickHouse } from './helpers.js';
 
 /**
@@ -80,6 +81,11 @@ const events: ActionRow[] = [
   // Day 2 has nothing; day 3
   ...session('agent-a', 'a4', D0 + 3 * DAY_MS + 9 * HOUR, ['read', 'edit', 'commit', 'push']),
   ...session('agent-b', 'b3', D0 + 3 * DAY_MS + 9 * HOUR, ['search', 'search', 'read', 'email']),
+  // Day 3 again: a session from day 0 resumes after more than the look-back, so its first
+  // step here is a session start (and the second's prev2 is too).
+  row('agent-b', 'b0', D0 + 2 * HOUR, 'deploy', 'b0-000'),
+  row('agent-b', 'b0', D0 + 3 * DAY_MS + 2 * HOUR, 'read', 'b0-001'),
+  row('agent-b', 'b0', D0 + 3 * DAY_MS + 3 * HOUR, 'email', 'b0-002'),
   // Day 4 (today minus one): a session that started on day 3 goes on.
   ...session('agent-b', 'b4', D0 + 4 * DAY_MS - 60_000, ['search', 'read', 'summarize']),
   // Day 5 (today): not complete, never folded.
@@ -97,7 +103,7 @@ function expected(cuts: ReadonlyMap<string, number>): TransitionRow[] {
     const cut = cuts.get(e.identity_id);
     return cut !== undefined && e.ts < startOfDay(cut);
   });
-  return countTransitions(sequenced(before));
+  return countTransitions(sequenced(before), SESSION_LOOKBACK_MS);
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -174,7 +180,7 @@ describe('transitions: folded from actions, read as of a cut', () => {
     expect(await t.fleet(today)).toEqual(fleetBefore);
 
     // Folding again folds nothing; losing the watermark (a crash after the insert) and
-    // folding again writes every day once: the day's token deduplicates.
+    // folding again writes every day once: rows past the watermark are removed first.
     expect((await t.fold(today)).days).toEqual([]);
     await ch.command(`TRUNCATE TABLE ${ch.table('baseline_transitions_folded')}`);
     expect((await t.fold(today)).days).toEqual([D0, D0 + DAY_MS, D0 + 3 * DAY_MS, D0 + 4 * DAY_MS]);

@@ -294,6 +294,41 @@ describe('transitionsOf: the reference derivation', () => {
       { identity_id: 'a', prev2: '^', prev1: '^', tool: 'a', count: 2 },
     ]);
   });
+
+  it('starts a session afresh where a predecessor is older than the look-back before its day', () => {
+    const day = 86_400_000;
+    const at = (d: number, hour: number) => d * day + hour * 3_600_000;
+    const e = (ts: number, id: string, tool: string) => ({
+      identity_id: 'a',
+      session: 's',
+      ts,
+      event_id: id,
+      tool,
+    });
+    const events = [
+      e(at(0, 23), 'e1', 'a'),
+      e(at(1, 22), 'e2', 'b'),
+      e(at(1, 23), 'e3', 'c'),
+      e(at(3, 0), 'e4', 'd'),
+    ];
+    // e1 is 23 h before e2 and within a day of the start of e2's day: it counts. e3 is 25 h
+    // before e4 and before the day ahead of e4's: e4 starts afresh.
+    expect(transitionsOf(events, day).map((t) => [t.prev2, t.prev1, t.tool])).toEqual([
+      ['^', '^', 'a'],
+      ['^', 'a', 'b'],
+      ['a', 'b', 'c'],
+      ['^', '^', 'd'],
+    ]);
+    // No look-back: only the same day's steps count.
+    expect(transitionsOf(events, 0).map((t) => [t.prev2, t.prev1, t.tool])).toEqual([
+      ['^', '^', 'a'],
+      ['^', '^', 'b'],
+      ['^', 'b', 'c'],
+      ['^', '^', 'd'],
+    ]);
+    // Without one (the default), every earlier step counts.
+    expect(transitionsOf(events).at(-1)).toMatchObject({ prev2: 'b', prev1: 'c', tool: 'd' });
+  });
 });
 
 describe('describeProbability', () => {
