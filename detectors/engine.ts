@@ -310,8 +310,9 @@ export class DetectionEngine {
   }
 
   private learn(event: DetectorEvent, profile: IdentityProfile, session: SessionNovelty): void {
+    const terms = termsOf(event);
     if (profile.events >= this.options.sessionNoveltyAfterEvents)
-      for (const term of termsOf(event))
+      for (const term of terms)
         if (SESSION_TERM_KINDS.has(term.kind) && !this.recent(profile, term, event.ts))
           session.add(term, event.ts);
     session.lastTs = Math.max(session.lastTs, event.ts);
@@ -319,9 +320,11 @@ export class DetectionEngine {
     if (event.action === 'approval.grant' && event.session)
       this.approvals.set(event.session, Math.max(this.approvals.get(event.session) ?? 0, event.ts));
     // Peers count what an identity has learned: a value held under review is not yet evidence
-    // that it is normal anywhere.
-    for (const term of profile.observe(event, (t) => this.isWithheld(event, t)))
-      this.peers.add(event.identity_id, term);
+    // that it is normal anywhere. (Most identities hold nothing back: no closure for them.)
+    const withheld = this.withheld.has(event.identity_id)
+      ? (t: Term): boolean => this.isWithheld(event, t)
+      : undefined;
+    for (const term of profile.observe(event, withheld, terms)) this.peers.add(event.identity_id, term);
   }
 
   /** The step into the identity's and the fleet's counts, then into the session's history. */

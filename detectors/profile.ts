@@ -31,7 +31,7 @@ export class IdentityProfile {
 
   /** Adds aggregated history (several rows for one value merge: min first, max last, sum count). */
   addBaseline(row: BaselineTermRow): void {
-    this.merge(row.kind, row.value, { firstTs: row.first_ts, lastTs: row.last_ts, count: row.count });
+    this.merge(row.kind, row.value, row.first_ts, row.last_ts, row.count);
     // Every event has exactly one `tool` term, so tool counts are the event counts.
     if (row.kind === 'tool') {
       this.events += row.count;
@@ -45,11 +45,7 @@ export class IdentityProfile {
    * counting as activity (event totals, first/last seen stay as they are).
    */
   allow(term: Term): void {
-    this.merge(term.kind, term.value, {
-      firstTs: Number.MAX_SAFE_INTEGER,
-      lastTs: Number.MAX_SAFE_INTEGER,
-      count: 0,
-    });
+    this.merge(term.kind, term.value, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 0);
   }
 
   /** A value confirmed as part of an incident: no longer counts as known (rates keep their history). */
@@ -58,15 +54,19 @@ export class IdentityProfile {
   }
 
   /**
-   * Folds an event in; `withheld` terms (values under an open finding) count as activity but are
-   * not learned. Returns the terms this identity learned for the first time (its peers' view).
+   * Folds an event in; `withheld` terms (values under an open finding) count as activity but
+   * are not learned. `terms` is termsOf(event), when the caller has it already. Returns the
+   * terms this identity learned for the first time (its peers' view).
    */
-  observe(event: DetectorEvent, withheld: (term: Term) => boolean = () => false): Term[] {
+  observe(
+    event: DetectorEvent,
+    withheld?: (term: Term) => boolean,
+    terms: readonly Term[] = termsOf(event),
+  ): Term[] {
     const learned: Term[] = [];
-    for (const term of termsOf(event)) {
-      if (withheld(term)) continue;
-      if (!this.terms.get(term.kind)?.has(term.value)) learned.push(term);
-      this.merge(term.kind, term.value, { firstTs: event.ts, lastTs: event.ts, count: 1 });
+    for (const term of terms) {
+      if (withheld?.(term)) continue;
+      if (this.merge(term.kind, term.value, event.ts, event.ts, 1)) learned.push(term);
     }
     this.events += 1;
     this.firstTs = this.firstTs === null ? event.ts : Math.min(this.firstTs, event.ts);
@@ -74,37 +74,45 @@ export class IdentityProfile {
     return learned;
   }
 
-  private merge(kind: TermKind, value: string, stats: TermStats): void {
+  /** Adds one observation of a value (this runs for every term of every event); true when it is new. */
+  private merge(kind: TermKind, value: string, firstTs: number, lastTs: number, count: number): boolean {
     let byValue = this.terms.get(kind);
-    if (!byValue) {
+    if (byValue === undefined) {
       byValue = new Map();
       this.terms.set(kind, byValue);
     }
+    let total = this.totals.get(kind);
+    if (total === undefined) {
+      total = { uses: 0, distinct: 0 };
+      this.totals.set(kind, total);
+    }
+    total.uses += count;
     const known = byValue.get(value);
-    if (kind === 'tool_resource') this.countToolResource(value, stats.count, !known);
-    if (kind === 'resource' && !known) {
+    if (kind === 'tool_resource') this.countToolResource(value, count, known === undefined);
+    if (known !== undefined) {
+      if (firstTs < known.firstTs) known.firstTs = firstTs;
+      if (lastTs > known.lastTs) known.lastTs = lastTs;
+      known.count += count;
+      return false;
+    }
+    total.distinct += 1;
+    if (kind === 'resource') {
       const type = resourceTypeOf(value);
       this.resourceTypes.set(type, (this.resourceTypes.get(type) ?? 0) + 1);
     }
-    const total = this.totals.get(kind) ?? { uses: 0, distinct: 0 };
-    total.uses += stats.count;
-    if (!known) total.distinct += 1;
-    this.totals.set(kind, total);
-    if (!known) {
-      byValue.set(value, { ...stats });
-      return;
-    }
-    known.firstTs = Math.min(known.firstTs, stats.firstTs);
-    known.lastTs = Math.max(known.lastTs, stats.lastTs);
-    known.count += stats.count;
+    byValue.set(value, { firstTs, lastTs, count });
+    return true;
   }
 
   private countToolResource(value: string, uses: number, isNew: boolean): void {
     const tool = toolOfToolResource(value);
-    const counts = this.toolResources.get(tool) ?? { uses: 0, distinct: 0 };
+    let counts = this.toolResources.get(tool);
+    if (counts === undefined) {
+      counts = { uses: 0, distinct: 0 };
+      this.toolResources.set(tool, counts);
+    }
     counts.uses += uses;
     if (isNew) counts.distinct += 1;
-    this.toolResources.set(tool, counts);
   }
 
   /**

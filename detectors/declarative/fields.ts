@@ -42,15 +42,15 @@ export type FieldReader = (event: DetectorEvent) => readonly string[];
 const parsedArgs = new WeakMap<DetectorEvent, unknown>();
 
 function argsOf(event: DetectorEvent): unknown {
+  // Most events carry no arguments: nothing to parse or remember.
+  if (!event.args || event.args === '{}') return undefined;
   if (parsedArgs.has(event)) return parsedArgs.get(event);
-  let value: unknown = undefined;
-  if (event.args && event.args !== '{}') {
-    try {
-      value = JSON.parse(event.args) as unknown;
-    } catch {
-      // Size-capped arguments may be cut mid-document: readable as text (`args|contains`), not by path.
-      value = undefined;
-    }
+  let value: unknown;
+  try {
+    value = JSON.parse(event.args) as unknown;
+  } catch {
+    // Size-capped arguments may be cut mid-document: readable as text (`args|contains`), not by path.
+    value = undefined;
   }
   parsedArgs.set(event, value);
   return value;
@@ -66,6 +66,8 @@ function leaves(value: unknown, out: string[]): void {
 
 /** The values at a dotted path; arrays met on the way are searched element by element. */
 export function valuesAtPath(root: unknown, path: readonly string[]): string[] {
+  // Most events have no arguments at all: nothing to walk.
+  if (root === undefined || root === null) return [];
   let current: unknown[] = [root];
   for (const key of path) {
     const next: unknown[] = [];
