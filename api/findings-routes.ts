@@ -38,7 +38,7 @@ const TriageBody = z
 
 export function registerFindingRoutes(
   app: FastifyInstance,
-  storage: Pick<Repositories, 'findings' | 'overrides' | 'baselines'>,
+  storage: Pick<Repositories, 'findings' | 'overrides' | 'baselines' | 'records'>,
 ): void {
   app.get('/v1/findings', async (request) => {
     requireRole(request, ['analyst', 'compliance']);
@@ -60,7 +60,7 @@ export function registerFindingRoutes(
     requireRole(request, ['analyst']);
     const { id } = parseQuery(IdParams, request.params);
     const body = parseQuery(TriageBody, request.body ?? {});
-    const updated = await triageFinding(storage, id, body.status, body.note);
+    const updated = await triageFinding(storage, id, body.status, body.note, request.apiKey?.keyId ?? '');
     if (!updated) throw new HttpError(404, `no finding ${id}`);
     return updated;
   });

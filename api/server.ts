@@ -5,6 +5,7 @@ import type { MetricsRegistry } from '../common/metrics.js';
 import type { ClickHouseGateway } from '../storage/gateway.js';
 import type { Repositories } from '../storage/repositories.js';
 import { authenticate, presentedKey, type ApiKey } from './auth.js';
+import { registerEvidenceRoutes, type EvidenceService } from './evidence-routes.js';
 import { registerFindingRoutes } from './findings-routes.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
 
@@ -18,6 +19,8 @@ export interface ApiOptions {
   keys: readonly ApiKey[];
   logger: Logger;
   metrics: MetricsRegistry;
+  /** Signed evidence bundles and the key that signs them. */
+  evidence: EvidenceService;
   /** Extra readiness checks (e.g. the consumer is running); all must pass for /readyz. */
   readiness?: () => Promise<string | null>;
 }
@@ -92,6 +95,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
 
   registerFindingRoutes(app, storage);
+  registerEvidenceRoutes(app, options.evidence);
 
   return app;
 }

@@ -7,6 +7,7 @@ import { buildApi } from '../api/server.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
+import { evidenceBundle, loadSigningKeys } from './evidence.js';
 import type { Storage } from './storage.js';
 
 /** Where a local run leaves its generated admin key (read by the CLI's API client). */
@@ -31,7 +32,14 @@ export async function startApiServer(
   logger: Logger,
   metrics: MetricsRegistry,
 ): Promise<FastifyInstance> {
-  const app = buildApi({ storage, keys: apiKeys(config, logger), logger, metrics });
+  const signing = loadSigningKeys(config, logger);
+  const app = buildApi({
+    storage,
+    keys: apiKeys(config, logger),
+    logger,
+    metrics,
+    evidence: { bundle: (id) => evidenceBundle(storage, id, signing), publicKeyPem: signing.publicKeyPem },
+  });
   await app.listen({ host: config.api.host, port: config.api.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;

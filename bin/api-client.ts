@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import { localKeyFile } from '../app/api-server.js';
 import type { Config } from '../common/config.js';
 
-/** GET a /v1 path of a running API with the configured (or locally generated) key. */
-export async function apiGet<T>(
-  config: Pick<Config, 'client' | 'api' | 'dataDir'>,
-  pathAndQuery: string,
-): Promise<T> {
+type ClientConfig = Pick<Config, 'client' | 'api' | 'dataDir'>;
+
+async function request(config: ClientConfig, pathAndQuery: string): Promise<Response> {
   const url = config.client.apiUrl ?? `http://127.0.0.1:${String(config.api.port)}`;
   let key = config.client.apiKey;
   if (!key) {
@@ -19,11 +17,25 @@ export async function apiGet<T>(
     }
   }
   const response = await fetch(new URL(pathAndQuery, url), { headers: { authorization: `Bearer ${key}` } });
-  const body = (await response.json()) as T | { error: string };
-  if (!response.ok || (typeof body === 'object' && body !== null && 'error' in body)) {
-    const message =
-      typeof body === 'object' && body !== null && 'error' in body ? body.error : response.statusText;
+  if (!response.ok) {
+    const text = await response.text();
+    let message = response.statusText;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? message;
+    } catch {
+      // not JSON: the status text says enough
+    }
     throw new Error(`API ${String(response.status)}: ${message}`);
   }
-  return body;
+  return response;
+}
+
+/** GET a /v1 path of a running API with the configured (or locally generated) key. */
+export async function apiGet<T>(config: ClientConfig, pathAndQuery: string): Promise<T> {
+  return (await (await request(config, pathAndQuery)).json()) as T;
+}
+
+/** GET a /v1 path's body as bytes (bundles, archives). */
+export async function apiGetBytes(config: ClientConfig, pathAndQuery: string): Promise<Buffer> {
+  return Buffer.from(await (await request(config, pathAndQuery)).arrayBuffer());
 }

@@ -9,9 +9,11 @@ import { isSourceFormat, SOURCE_FORMATS } from '../common/formats.js';
 import { createLogger } from '../common/logger.js';
 import type { EventStats } from '../model/event-stats.js';
 import type { Finding } from '../model/finding.js';
-import { apiGet } from './api-client.js';
+import { apiGet, apiGetBytes } from './api-client.js';
+import { verifyBundleFiles } from '../app/evidence.js';
+import { writeFileSync } from 'node:fs';
 import { positiveIntFlag, type Flags } from './flags.js';
-import { formatFindings, formatRuleTests, formatStats } from './format.js';
+import { formatFindings, formatRuleTests, formatStats, formatVerification } from './format.js';
 
 /** The CLI commands: flags → an app service or task → what it prints. */
 
@@ -103,6 +105,26 @@ export const COMMANDS: Record<string, Command> = {
     const body = await apiGet<EventStats>(config, '/v1/events/stats');
     if (flags.json) printJson(body);
     else print(formatStats(body));
+  },
+  evidence: async (config, flags, args) => {
+    const [id] = args;
+    if (!id || !flags.out)
+      throw new Error('usage: scopewatch evidence FINDING_ID --out FILE (.json, or .tar.gz for the archive)');
+    const archive = /\.(tar\.gz|tgz)$/.test(flags.out);
+    const body = await apiGetBytes(
+      config,
+      `/v1/findings/${encodeURIComponent(id)}/evidence${archive ? '?format=archive' : ''}`,
+    );
+    writeFileSync(flags.out, body);
+    printJson({ finding: id, out: flags.out, bytes: body.length, format: archive ? 'archive' : 'json' });
+  },
+  verify: (_config, flags, args) => {
+    if (args.length === 0)
+      return Promise.reject(new Error('usage: scopewatch verify BUNDLE… [--pubkey FILE]'));
+    const result = verifyBundleFiles(args, flags.pubkey);
+    if (flags.json) printJson(result);
+    else print(formatVerification(result));
+    return Promise.resolve(result.ok ? undefined : 1);
   },
   findings: async (config, flags) => {
     const query = new URLSearchParams({ limit: '1000' });

@@ -24,6 +24,7 @@ export const OPTIONS = {
   url: { type: 'string' },
   key: { type: 'string' },
   json: { type: 'boolean' },
+  pubkey: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -1,3 +1,4 @@
+import type { FilesVerification } from '../app/evidence.js';
 import type { RuleTestReport } from '../app/rules.js';
 import type { EventStats } from '../model/event-stats.js';
 import type { Finding } from '../model/finding.js';
@@ -51,5 +52,19 @@ export function formatRuleTests(report: RuleTestReport): string {
   lines.push(
     `${String(report.passed)} passed, ${String(report.failed)} failed${report.errors.length ? ` (${String(report.errors.length)} file errors)` : ''}`,
   );
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line per check, ✓ or ✗, per bundle; then the chain across bundles and the verdict. */
+export function formatVerification(result: FilesVerification): string {
+  const lines: string[] = [];
+  for (const { file, verification } of result.files) {
+    lines.push(file);
+    for (const check of verification.checks)
+      lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
+  }
+  if (result.chain)
+    lines.push(`${result.chain.ok ? 'ok  ' : 'FAIL'} ${result.chain.name}: ${result.chain.detail}`);
+  lines.push(result.ok ? 'verified' : 'NOT verified');
   return `${lines.join('\n')}\n`;
 }

@@ -27,6 +27,10 @@ commands:
   rules     test FILE|FOLDER…: run rule files' embedded test cases (exit 1 on any failure);
             list: the rules detection loads (shipped packs + SCOPEWATCH_RULES)
   stats     what has arrived (per identity, DLQ reasons, recent events) from a running API
+  evidence  FINDING_ID --out FILE: a finding's signed evidence bundle from a running API
+            (compliance or admin key); FILE ending .tar.gz/.tgz gets the archive, else JSON
+  verify    BUNDLE… [--pubkey FILE]: check bundles offline (signature, every part's SHA-256,
+            the chain link, and across several bundles the chain); exit 1 on any failure
 
 common flags:
   --data-dir DIR         SCOPEWATCH_DATA_DIR (embedded ClickHouse, local broker)

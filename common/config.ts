@@ -70,6 +70,7 @@ export const ENV_VARS = {
   SCOPEWATCH_API_HOST: 'api.host',
   SCOPEWATCH_API_PORT: 'api.port',
   SCOPEWATCH_API_KEYS: 'api.keys',
+  SCOPEWATCH_SIGNING_KEY_FILE: 'api.signingKeyFile',
   SCOPEWATCH_API_URL: 'client.apiUrl',
   SCOPEWATCH_API_KEY: 'client.apiKey',
 } as const;
@@ -204,6 +205,11 @@ export const ConfigSchema = z.object({
     host: z.string().default('127.0.0.1'),
     port: nonNegativeInt.max(65535).default(8080),
     keys: csv.pipe(z.array(apiKeySpec)).default([]),
+    /**
+     * The Ed25519 private key (PKCS#8 PEM) evidence bundles are signed with. Unset: one is
+     * generated on first run in DATA_DIR/signing-key.pem (mode 0600) and kept.
+     */
+    signingKeyFile: z.string().min(1).optional(),
   }),
   /** Where CLI commands that talk to a running API (e.g. `stats`) find it. */
   client: z

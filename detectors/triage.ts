@@ -7,17 +7,29 @@ import type { Repositories } from '../storage/repositories.js';
  * An analyst's decision on a finding: the new status (and note) is stored above any concurrent
  * detection write, and when the finding is about one baseline value the decision teaches the
  * baseline (model/baseline-policy.ts): benign → the value is learned, confirmed → kept out.
+ * Every decision is also appended to the finding's triage history (evidence bundles show it).
  * Returns the updated finding, or undefined when there is no such finding.
  */
 export async function triageFinding(
-  storage: Pick<Repositories, 'findings' | 'overrides'>,
+  storage: Pick<Repositories, 'findings' | 'overrides' | 'records'>,
   id: string,
   status: FindingStatus,
   note: string,
+  /** Who decided: the API key's non-secret id ('' when not through the API). */
+  keyId = '',
 ): Promise<Finding | undefined> {
   const current = await storage.findings.get(id);
   if (!current) return undefined;
   const updated: Finding = { ...current, status };
+  // The history first: a decision is never in effect without its entry in the audit trail.
+  await storage.records.addTriage({
+    finding_id: id,
+    at: Date.now(),
+    previous_status: current.status,
+    status,
+    note,
+    key_id: keyId,
+  });
   await storage.findings.saveTriaged(updated, note);
   const effect = triageEffect(status);
   // Each value the finding is about: the decision on a registrable domain covers its hosts.

@@ -54,6 +54,25 @@ export class ActionsRepository {
     return (row?.n ?? 0) > 0;
   }
 
+  /**
+   * For evidence: these events of one identity and every event of their sessions, in judging
+   * order, at most `cap` (the caller learns of a cut from getting cap events back).
+   */
+  async withSessions(identityId: string, eventIds: readonly string[], cap: number): Promise<DetectorEvent[]> {
+    if (eventIds.length === 0) return [];
+    const actions = this.ch.table('actions');
+    return this.ch.query<DetectorEvent>(
+      `SELECT ${EVENT_COLUMNS} FROM (
+         SELECT * FROM ${actions} FINAL
+         WHERE identity_id = {id:String}
+           AND (event_id IN {ids:Array(String)}
+                OR (session != '' AND session IN (
+                  SELECT session FROM ${actions} WHERE identity_id = {id:String} AND event_id IN {ids:Array(String)}))))
+       ORDER BY ts, event_id LIMIT {cap:UInt32}`,
+      { id: identityId, ids: [...eventIds], cap },
+    );
+  }
+
   /** Raw events of each identity from the start of its cut's day up to (not including) the cut. */
   async before(cuts: ReadonlyMap<string, number>): Promise<DetectorEvent[]> {
     if (cuts.size === 0) return [];

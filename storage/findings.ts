@@ -1,5 +1,6 @@
 import { heldForTriage } from '../model/baseline-policy.js';
 import { FINDING_STATUSES, SEVERITIES, type BaselineFacts, type Finding } from '../model/finding.js';
+import type { FindingRecordsRepository } from './finding-records.js';
 import type { SqlGateway } from './gateway.js';
 import { dt } from './sql-values.js';
 
@@ -46,7 +47,11 @@ function toFinding(row: FindingRow): Finding {
 export class FindingsRepository {
   private version = 0;
 
-  constructor(private readonly ch: SqlGateway) {}
+  constructor(
+    private readonly ch: SqlGateway,
+    /** Where a finding's detection record joins the evidence chain when it is first stored. */
+    private readonly records: Pick<FindingRecordsRepository, 'append'>,
+  ) {}
 
   private async select(where: string, params: Record<string, unknown>, tail = ''): Promise<Finding[]> {
     const rows = await this.ch.query<FindingRow>(
@@ -82,6 +87,7 @@ export class FindingsRepository {
 
   /** Writes findings as new row versions (the latest version wins under FINAL). */
   async save(findings: readonly Finding[], note = ''): Promise<void> {
+    await this.records.append(findings);
     const now = Date.now();
     await this.write(
       now,
@@ -104,6 +110,9 @@ export class FindingsRepository {
     );
     const byId = new Map(stored.map((r) => [r.finding_id, r]));
     const now = Date.now();
+    // Into the chain first: a crash before the write below leaves a record whose finding the
+    // retried save stores; the other order could leave a stored finding that is never recorded.
+    await this.records.append(findings.filter((f) => !byId.has(f.finding_id)));
     await this.write(
       now,
       findings.map((finding) => {

@@ -69,14 +69,26 @@ export class IdentitiesRepository {
   }
 
   /** The latest version of every identity. */
-  async loadAll(): Promise<Map<string, IdentityRecord>> {
+  loadAll(): Promise<Map<string, IdentityRecord>> {
+    return this.load('1', {});
+  }
+
+  /** The latest version of these identities (those never registered nor seen are absent). */
+  byIds(ids: readonly string[]): Promise<Map<string, IdentityRecord>> {
+    if (ids.length === 0) return Promise.resolve(new Map<string, IdentityRecord>());
+    return this.load('id IN {ids:Array(String)}', { ids: [...new Set(ids)] });
+  }
+
+  private async load(where: string, params: Record<string, unknown>): Promise<Map<string, IdentityRecord>> {
     const rows = await this.ch.query<unknown>(
       `SELECT id, type, owner, purpose, state,
                 if(isNull(sca), NULL, toFloat64(toUnixTimestamp64Milli(assumeNotNull(sca)))) AS state_changed_at,
                 arrayMap(c -> (c.1, c.2, if(isNull(c.3), NULL, toFloat64(toUnixTimestamp64Milli(assumeNotNull(c.3))))), creds) AS credentials,
                 scope_json, toFloat64(registered) AS registered
-              FROM (SELECT *, state_changed_at AS sca, credentials AS creds FROM ${this.ch.table('identities')} FINAL)
+              FROM (SELECT *, state_changed_at AS sca, credentials AS creds FROM ${this.ch.table('identities')} FINAL
+                    WHERE ${where})
               ORDER BY id`,
+      params,
     );
     const out = new Map<string, IdentityRecord>();
     for (const raw of rows) {

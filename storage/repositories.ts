@@ -2,6 +2,7 @@ import { ActionsRepository } from './actions.js';
 import { BaselinesRepository } from './baselines.js';
 import { DetectorStateRepository } from './detector-state.js';
 import { EventStatsRepository } from './event-stats.js';
+import { FindingRecordsRepository } from './finding-records.js';
 import { FindingsRepository } from './findings.js';
 import type { SqlGateway } from './gateway.js';
 import { IdentitiesRepository } from './identities.js';
@@ -13,6 +14,8 @@ export interface Repositories {
   actions: ActionsRepository;
   baselines: BaselinesRepository;
   findings: FindingsRepository;
+  /** The evidence chain over findings and their triage history. */
+  records: FindingRecordsRepository;
   overrides: OverridesRepository;
   identities: IdentitiesRepository;
   detectorState: DetectorStateRepository;
@@ -22,12 +25,15 @@ export interface Repositories {
 
 export function repositoriesOf(ch: SqlGateway): Repositories {
   const baselines = new BaselinesRepository(ch);
+  const identities = new IdentitiesRepository(ch, baselines);
+  const records = new FindingRecordsRepository(ch, identities);
   return {
     actions: new ActionsRepository(ch),
     baselines,
-    findings: new FindingsRepository(ch),
+    findings: new FindingsRepository(ch, records),
+    records,
     overrides: new OverridesRepository(ch),
-    identities: new IdentitiesRepository(ch, baselines),
+    identities,
     detectorState: new DetectorStateRepository(ch),
     eventStats: new EventStatsRepository(ch),
     transitions: new Transitions(ch),

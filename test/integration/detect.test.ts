@@ -371,8 +371,8 @@ describe('detection', () => {
         return result;
       },
     };
-    const detection = new FindingsRepository(racing);
     const api = storageOf(ch);
+    const detection = new FindingsRepository(racing, api.records);
     const [template] = await api.findings.list({ detector: 'scope.new_egress' }, 1);
     expect(template).toBeDefined();
     if (!template) return;

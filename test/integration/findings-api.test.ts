@@ -9,7 +9,7 @@ import { generateDemoEvents } from '../../demo/generator.js';
 import type { Finding } from '../../model/finding.js';
 import { DetectionRunner } from '../../detectors/runner.js';
 import { replayFile } from '../../ingest/replay.js';
-import { storageOf, testConfig, useClickHouse } from './helpers.js';
+import { storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
 
 /** The findings API over findings the detectors really produced (real engine): roles, filters, paging, triage. */
 
@@ -26,6 +26,7 @@ describe('findings API', () => {
       keys: parseApiKeys([`analyst:${analyst}`, `compliance:${compliance}`]),
       logger: silentLogger,
       metrics: new MetricsRegistry(),
+      evidence: testEvidence(storageOf(clickhouse())),
     });
 
   beforeAll(async () => {

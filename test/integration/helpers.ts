@@ -14,6 +14,9 @@ import { openClickHouse } from '../../storage/clickhouse.js';
 import type { ClickHouseGateway } from '../../storage/gateway.js';
 import { repositoriesOf, type Repositories } from '../../storage/repositories.js';
 import { prepareSchema } from '../../storage/schema.js';
+import type { EvidenceService } from '../../api/evidence-routes.js';
+import { evidenceBundle, type SigningKeys } from '../../app/evidence.js';
+import { generateSigningKey, publicKeyPem } from '../../evidence/dsse.js';
 
 /** Shared plumbing for integration tests: isolated config, producing, waiting, offsets. */
 
@@ -161,4 +164,15 @@ export function exited(child: ChildProcess): Promise<number | null> {
       resolve(code);
     });
   });
+}
+
+/** An evidence service over this storage, signing with a key made for the test. */
+export function testEvidence(
+  storage: Pick<Repositories, 'findings' | 'records' | 'actions'>,
+): EvidenceService & {
+  keys: SigningKeys;
+} {
+  const { privateKey, publicKey } = generateSigningKey();
+  const keys: SigningKeys = { privateKey, publicKey, publicKeyPem: publicKeyPem(publicKey) };
+  return { keys, publicKeyPem: keys.publicKeyPem, bundle: (id) => evidenceBundle(storage, id, keys) };
 }

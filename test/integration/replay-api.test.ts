@@ -13,7 +13,7 @@ import { generateDemoEvents } from '../../demo/generator.js';
 import { malformedSamples } from '../../demo/malformed.js';
 import { replayFile } from '../../ingest/replay.js';
 import type { EventStats } from '../../model/event-stats.js';
-import { storageOf, testConfig, useClickHouse } from './helpers.js';
+import { storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
 
 /** File replay through the same pipeline, then the stats API over what arrived (real engine). */
 
@@ -68,6 +68,7 @@ describe('stats API', () => {
       keys: parseApiKeys([`analyst:${analyst}`]),
       logger: silentLogger,
       metrics: new MetricsRegistry(),
+      evidence: testEvidence(storageOf(clickhouse())),
     });
 
   it('requires a valid key', async () => {

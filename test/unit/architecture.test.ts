@@ -12,15 +12,16 @@ import { packageRoot } from '../../common/paths.js';
 const MAY_IMPORT: Record<string, readonly string[]> = {
   common: [],
   model: ['common'],
-  storage: ['common', 'model'],
+  evidence: ['common', 'model'],
+  storage: ['common', 'model', 'evidence'],
   kafka: ['common'],
   ingest: ['common', 'model', 'storage'],
   detectors: ['common', 'model', 'storage'],
   demo: ['common', 'model'],
-  api: ['common', 'model', 'storage', 'detectors'],
-  app: ['common', 'model', 'storage', 'kafka', 'ingest', 'detectors', 'demo', 'api'],
+  api: ['common', 'model', 'evidence', 'storage', 'detectors'],
+  app: ['common', 'model', 'evidence', 'storage', 'kafka', 'ingest', 'detectors', 'demo', 'api'],
   bin: ['common', 'model', 'app'],
-  bench: ['common', 'model', 'storage', 'kafka', 'ingest', 'detectors', 'demo', 'app'],
+  bench: ['common', 'model', 'evidence', 'storage', 'kafka', 'ingest', 'detectors', 'demo', 'app'],
   eval: ['common', 'app'],
 };
 

@@ -1,0 +1,200 @@
+import type { KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { canonicalBytes, sha256Hex } from './canonical.js';
+import { chainHash, chainProblems, recordHash, type ChainLink } from './chain.js';
+import { loadPublicKey, keyId, verifyEnvelope } from './dsse.js';
+import { BUNDLE_FORMAT, MANIFEST_TYPE, ManifestSchema, PART_NAMES, type Manifest } from './bundle.js';
+import type { Json } from './canonical.js';
+import type { TarEntry } from './tar.js';
+
+/**
+ * Offline verification of evidence bundles: no server, only the bundle and a public key. Each
+ * check is reported by name with what it found, so an auditor sees *which* property failed —
+ * a changed byte in a part, a reordered manifest, another signer, a broken chain.
+ */
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Verification {
+  ok: boolean;
+  checks: Check[];
+  /** The manifest's chain link, when the signature held (for checks across bundles). */
+  link: ChainLink | null;
+}
+
+/** A bundle as read from disk, before anything about it is trusted. */
+export interface BundleSource {
+  envelope: unknown;
+  publicKeyPem: string | null;
+  /** Each part's bytes as they are stored (canonical JSON when the bundle is intact). */
+  parts: Map<string, Buffer>;
+}
+
+const JsonBundle = z
+  .object({
+    format: z.literal(BUNDLE_FORMAT),
+    envelope: z.unknown(),
+    public_key: z.string(),
+    parts: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+/** From the JSON form (`GET …/evidence`); parts are compared as their canonical bytes. */
+export function sourceFromJson(value: unknown): BundleSource | string {
+  const parsed = JsonBundle.safeParse(value);
+  if (!parsed.success)
+    return `not a ${BUNDLE_FORMAT} bundle: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+  const parts = new Map<string, Buffer>();
+  try {
+    for (const [name, part] of Object.entries(parsed.data.parts)) parts.set(name, canonicalBytes(part));
+  } catch (e) {
+    return `a part is not plain JSON: ${(e as Error).message}`;
+  }
+  return { envelope: parsed.data.envelope, publicKeyPem: parsed.data.public_key, parts };
+}
+
+/** From the archive form; parts are compared byte for byte as stored. */
+export function sourceFromArchive(entries: readonly TarEntry[]): BundleSource | string {
+  const byName = new Map(entries.map((e) => [e.name, Buffer.from(e.data)]));
+  const envelope = byName.get('manifest.dsse.json');
+  if (!envelope) return 'the archive has no manifest.dsse.json';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(envelope.toString('utf8'));
+  } catch {
+    return 'manifest.dsse.json is not JSON';
+  }
+  const parts = new Map<string, Buffer>();
+  for (const [name, data] of byName)
+    if (name.startsWith('parts/') && name.endsWith('.json')) parts.set(name.slice(6, -5), data);
+  return { envelope: parsed, publicKeyPem: byName.get('public-key.pem')?.toString('utf8') ?? null, parts };
+}
+
+/** Verifies one bundle; `pinned` is the key it must be signed with (else the bundle's own). */
+export function verifyBundle(source: BundleSource, pinned: KeyObject | null): Verification {
+  const checks: Check[] = [];
+  const done = (link: ChainLink | null = null): Verification => ({
+    ok: checks.every((c) => c.ok),
+    checks,
+    link,
+  });
+  const add = (name: string, ok: boolean, detail: string): boolean => {
+    checks.push({ name, ok, detail });
+    return ok;
+  };
+
+  let key = pinned;
+  if (!key) {
+    try {
+      key = source.publicKeyPem ? loadPublicKey(source.publicKeyPem) : null;
+    } catch (e) {
+      add('key', false, `the bundle's public key cannot be read: ${(e as Error).message}`);
+      return done();
+    }
+    if (!key) {
+      add('key', false, 'no public key: pass --pubkey');
+      return done();
+    }
+    add('key', true, `the bundle's own key ${keyId(key)} (not pinned: pass --pubkey to check it is yours)`);
+  } else add('key', true, `pinned key ${keyId(key)}`);
+
+  const envelope = verifyEnvelope(source.envelope, key, MANIFEST_TYPE);
+  if (!envelope.ok) {
+    add('signature', false, envelope.reason);
+    return done();
+  }
+  add('signature', true, 'Ed25519 signature over the manifest is valid');
+
+  let manifest: Manifest;
+  try {
+    const parsed = ManifestSchema.safeParse(JSON.parse(envelope.payload.toString('utf8')));
+    if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'invalid');
+    manifest = parsed.data;
+  } catch (e) {
+    add('manifest', false, `the signed manifest is not a manifest: ${(e as Error).message}`);
+    return done();
+  }
+  const listed = manifest.parts.map((p) => p.name);
+  const present = [...source.parts.keys()].sort();
+  const sameSet = [...listed].sort().join(',') === present.join(',');
+  const inOrder = listed.join(',') === PART_NAMES.join(',');
+  add(
+    'manifest',
+    sameSet && inOrder,
+    sameSet && inOrder
+      ? `${String(listed.length)} parts listed in order`
+      : !sameSet
+        ? `the manifest lists ${listed.join(', ')}; the bundle holds ${present.join(', ')}`
+        : `parts out of order: ${listed.join(', ')} (expected ${PART_NAMES.join(', ')})`,
+  );
+
+  for (const part of manifest.parts) {
+    const bytes = source.parts.get(part.name);
+    const actual = bytes ? sha256Hex(bytes) : null;
+    add(
+      `part ${part.name}`,
+      actual === part.sha256,
+      actual === null
+        ? 'missing'
+        : actual === part.sha256
+          ? `sha256 ${actual.slice(0, 16)}… matches`
+          : `sha256 is ${actual}, the manifest says ${part.sha256}`,
+    );
+  }
+
+  const json = (name: string): Json | undefined => {
+    const bytes = source.parts.get(name);
+    try {
+      return bytes ? (JSON.parse(bytes.toString('utf8')) as Json) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const link = manifest.chain;
+  const record = json('detection_record');
+  const recordOk = record !== undefined && recordHash(record) === link.record_hash;
+  const linkOk = chainHash(link.prev_hash, link.record_hash) === link.chain_hash;
+  add(
+    'chain link',
+    recordOk && linkOk,
+    !recordOk
+      ? 'the detection record does not hash to the chain link'
+      : !linkOk
+        ? 'the chain hash does not follow from the previous hash and the record'
+        : `record #${String(link.seq)}, after ${link.prev_hash.slice(0, 16)}…`,
+  );
+  const findingId = idOf(json('finding'));
+  const recordId = idOf(record);
+  const subjectOk =
+    findingId === manifest.subject.finding_id && recordId === findingId && link.finding_id === findingId;
+  add(
+    'subject',
+    subjectOk,
+    subjectOk
+      ? `finding ${manifest.subject.finding_id}`
+      : `manifest, finding, record and chain name different findings (${manifest.subject.finding_id}, ${findingId ?? '?'}, ${recordId ?? '?'}, ${link.finding_id})`,
+  );
+  return done(link);
+}
+
+/** The `finding_id` of a part, when it is an object that has a string one. */
+function idOf(part: Json | undefined): string | undefined {
+  if (part === null || part === undefined || typeof part !== 'object' || Array.isArray(part))
+    return undefined;
+  const id = part.finding_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** Checks across bundles: their chain links must follow each other with nothing removed between. */
+export function chainCheck(links: readonly ChainLink[]): Check {
+  const problems = chainProblems(links);
+  return {
+    name: 'chain across bundles',
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `${String(links.length)} consecutive records` : problems.join('; '),
+  };
+}
