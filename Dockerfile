@@ -33,6 +33,8 @@ COPY --from=build /app/dist ./dist
 # Migrations are read at run time from <package root>/storage/migrations (common/paths.ts finds the
 # root through package.json), so they travel next to dist/ rather than inside it.
 COPY --from=build /app/storage/migrations ./storage/migrations
+# The shipped rule packs are read the same way (app/rules.ts: <package root>/detectors/rules/packs).
+COPY --from=build /app/detectors/rules/packs ./detectors/rules/packs
 # Code and dependencies stay root-owned (read-only to the service); only the data dir is writable.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
