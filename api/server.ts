@@ -4,7 +4,11 @@ import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
 import type { ClickHouseGateway } from '../storage/gateway.js';
 import type { Repositories } from '../storage/repositories.js';
-import { authenticate, presentedKey, type ApiKey } from './auth.js';
+import { presentedKey, type ApiKey } from './auth.js';
+import { registerAccessRoutes } from './access-routes.js';
+import { AuditWriter } from './audit-writer.js';
+import { KeyRing } from './keyring.js';
+import { RateLimiter } from './rate-limit.js';
 import { registerEvidenceRoutes, type EvidenceService } from './evidence-routes.js';
 import { registerFindingRoutes } from './findings-routes.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
@@ -19,6 +23,8 @@ export interface ApiOptions {
   keys: readonly ApiKey[];
   logger: Logger;
   metrics: MetricsRegistry;
+  /** Requests per second per key (or per client address without one), and the burst. */
+  rateLimit?: { rate: number; burst: number };
   /** Signed evidence bundles and the key that signs them. */
   evidence: EvidenceService;
   /** Extra readiness checks (e.g. the consumer is running); all must pass for /readyz. */
@@ -37,20 +43,46 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const { storage, logger } = options;
   const audit = logger.child({ component: 'audit' });
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const keyring = new KeyRing(options.keys, storage.access);
+  const limiter = new RateLimiter(options.rateLimit?.rate ?? 50, options.rateLimit?.burst ?? 100);
+  const auditLog = new AuditWriter(storage.access, logger);
+  app.addHook('onClose', async () => {
+    await auditLog.close();
+  });
   const requests = options.metrics.counter(
     'scopewatch_api_requests_total',
     'API requests by route and status',
   );
 
   app.decorateRequest('apiKey', null);
-  app.addHook('onRequest', (request, _reply, done) => {
-    request.apiKey = authenticate(options.keys, presentedKey(request.headers));
-    done();
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/v1')) return;
+    await keyring.fresh();
+    request.apiKey = keyring.authenticate(presentedKey(request.headers));
+    const wait = limiter.take(request.apiKey?.keyId ?? `ip:${request.ip}`);
+    if (wait > 0)
+      await reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .send({
+          error: `rate limit: ${String(limiter.rate)} requests/s per key, bursts of ${String(limiter.burst)}`,
+        });
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
     requests.inc(1, { route, status: String(reply.statusCode) });
-    if (route.startsWith('/v1')) {
+    if (request.url.startsWith('/v1')) {
+      auditLog.add({
+        at: Date.now(),
+        key_id: request.apiKey?.keyId ?? '',
+        role: request.apiKey?.role ?? '',
+        method: request.method,
+        route,
+        url: request.url.slice(0, 2048),
+        status: reply.statusCode,
+        latency_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+        ip: request.ip,
+      });
       audit.info('api request', {
         key_id: request.apiKey?.keyId ?? null,
         role: request.apiKey?.role ?? null,
@@ -96,6 +128,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   registerFindingRoutes(app, storage);
   registerEvidenceRoutes(app, options.evidence);
+  registerAccessRoutes(app, storage.access, keyring);
 
   return app;
 }

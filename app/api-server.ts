@@ -38,6 +38,7 @@ export async function startApiServer(
     keys: apiKeys(config, logger),
     logger,
     metrics,
+    rateLimit: { rate: config.api.rateLimit, burst: config.api.rateBurst },
     evidence: { bundle: (id) => evidenceBundle(storage, id, signing), publicKeyPem: signing.publicKeyPem },
   });
   await app.listen({ host: config.api.host, port: config.api.port });

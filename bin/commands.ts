@@ -9,11 +9,11 @@ import { isSourceFormat, SOURCE_FORMATS } from '../common/formats.js';
 import { createLogger } from '../common/logger.js';
 import type { EventStats } from '../model/event-stats.js';
 import type { Finding } from '../model/finding.js';
-import { apiGet, apiGetBytes } from './api-client.js';
+import { apiGet, apiGetBytes, apiSend } from './api-client.js';
 import { verifyBundleFiles } from '../app/evidence.js';
 import { writeFileSync } from 'node:fs';
 import { positiveIntFlag, type Flags } from './flags.js';
-import { formatFindings, formatRuleTests, formatStats, formatVerification } from './format.js';
+import { formatFindings, formatKeys, formatRuleTests, formatStats, formatVerification } from './format.js';
 
 /** The CLI commands: flags → an app service or task → what it prints. */
 
@@ -117,6 +117,37 @@ export const COMMANDS: Record<string, Command> = {
     );
     writeFileSync(flags.out, body);
     printJson({ finding: id, out: flags.out, bytes: body.length, format: archive ? 'archive' : 'json' });
+  },
+  keys: async (config, flags, args) => {
+    const [sub, id] = args;
+    if (sub === 'create') {
+      if (!flags.role)
+        throw new Error('usage: scopewatch keys create --role analyst|compliance|admin [--name NAME]');
+      const created = await apiSend<{ key_id: string; role: string; secret: string }>(
+        config,
+        'POST',
+        '/v1/keys',
+        {
+          role: flags.role,
+          name: flags.name ?? `created by the CLI on ${new Date().toISOString().slice(0, 10)}`,
+        },
+      );
+      // The secret is shown once; only its hash is stored.
+      printJson(created);
+      return;
+    }
+    if (sub === 'list') {
+      const body = await apiGet<{ keys: Record<string, unknown>[] }>(config, '/v1/keys');
+      if (flags.json) printJson(body.keys);
+      else print(formatKeys(body.keys));
+      return;
+    }
+    if (sub === 'revoke' && id) {
+      await apiSend(config, 'DELETE', `/v1/keys/${encodeURIComponent(id)}`);
+      printJson({ revoked: id });
+      return;
+    }
+    throw new Error('usage: scopewatch keys create --role R [--name N] | keys list | keys revoke KEY_ID');
   },
   verify: (_config, flags, args) => {
     if (args.length === 0)

@@ -25,6 +25,8 @@ export const OPTIONS = {
   key: { type: 'string' },
   json: { type: 'boolean' },
   pubkey: { type: 'string' },
+  role: { type: 'string' },
+  name: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -68,3 +68,14 @@ export function formatVerification(result: FilesVerification): string {
   lines.push(result.ok ? 'verified' : 'NOT verified');
   return `${lines.join('\n')}\n`;
 }
+
+/** One line per key: id, role, source, state, name. Never a secret (the API has none to give). */
+export function formatKeys(keys: readonly Record<string, unknown>[]): string {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+  return keys
+    .map(
+      (k) =>
+        `${text(k.key_id).padEnd(14)} ${text(k.role).padEnd(11)} ${text(k.source).padEnd(7)} ${k.revoked_at ? 'revoked' : 'active '} ${text(k.name)}\n`,
+    )
+    .join('');
+}

@@ -29,6 +29,8 @@ commands:
   stats     what has arrived (per identity, DLQ reasons, recent events) from a running API
   evidence  FINDING_ID --out FILE: a finding's signed evidence bundle from a running API
             (compliance or admin key); FILE ending .tar.gz/.tgz gets the archive, else JSON
+  keys      create --role analyst|compliance|admin [--name N] (prints the secret once) | list |
+            revoke KEY_ID, through a running API with an admin key
   verify    BUNDLE… [--pubkey FILE]: check bundles offline (signature, every part's SHA-256,
             the chain link, and across several bundles the chain); exit 1 on any failure
 

@@ -71,6 +71,8 @@ export const ENV_VARS = {
   SCOPEWATCH_API_PORT: 'api.port',
   SCOPEWATCH_API_KEYS: 'api.keys',
   SCOPEWATCH_SIGNING_KEY_FILE: 'api.signingKeyFile',
+  SCOPEWATCH_API_RATE_LIMIT: 'api.rateLimit',
+  SCOPEWATCH_API_RATE_BURST: 'api.rateBurst',
   SCOPEWATCH_API_URL: 'client.apiUrl',
   SCOPEWATCH_API_KEY: 'client.apiKey',
 } as const;
@@ -210,6 +212,10 @@ export const ConfigSchema = z.object({
      * generated on first run in DATA_DIR/signing-key.pem (mode 0600) and kept.
      */
     signingKeyFile: z.string().min(1).optional(),
+    /** Requests per second each API key (or client address, before authentication) may make on average. */
+    rateLimit: z.coerce.number().nonnegative().default(50),
+    /** How many requests a key may make at once above that rate. */
+    rateBurst: z.coerce.number().int().positive().default(100),
   }),
   /** Where CLI commands that talk to a running API (e.g. `stats`) find it. */
   client: z

@@ -1,4 +1,5 @@
 import { ActionsRepository } from './actions.js';
+import { ApiAccessRepository } from './api-access.js';
 import { BaselinesRepository } from './baselines.js';
 import { DetectorStateRepository } from './detector-state.js';
 import { EventStatsRepository } from './event-stats.js';
@@ -21,6 +22,8 @@ export interface Repositories {
   detectorState: DetectorStateRepository;
   eventStats: EventStatsRepository;
   transitions: Transitions;
+  /** API keys created at run time and the audit of every API request. */
+  access: ApiAccessRepository;
 }
 
 export function repositoriesOf(ch: SqlGateway): Repositories {
@@ -37,5 +40,6 @@ export function repositoriesOf(ch: SqlGateway): Repositories {
     detectorState: new DetectorStateRepository(ch),
     eventStats: new EventStatsRepository(ch),
     transitions: new Transitions(ch),
+    access: new ApiAccessRepository(ch),
   };
 }
