@@ -78,6 +78,18 @@ export async function waitFor<T>(
   return last;
 }
 
+/** Retries what a busy single-node broker answers with a retriable error (e.g. NOT_COORDINATOR while a group moves). */
+async function retriable<T>(call: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= attempts || (error as { retriable?: boolean }).retriable !== true) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Committed offset and log end per partition of a topic, for a group. */
 export async function offsetsOf(
   admin: Admin,
@@ -85,8 +97,8 @@ export async function offsetsOf(
   topic: string,
 ): Promise<{ partition: number; committed: bigint; end: bigint }[]> {
   const [ends, groups] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
+    retriable(() => admin.fetchTopicOffsets(topic)),
+    retriable(() => admin.fetchOffsets({ groupId, topics: [topic] })),
   ]);
   const committed = new Map(
     (groups[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]),
