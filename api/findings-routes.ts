@@ -29,16 +29,27 @@ const ListQuery = z
 const IdParams = z.object({ id: z.string().min(1).max(64) }).strict();
 const IdentityParams = z.object({ id: z.string().min(1).max(256) }).strict();
 
+/** Closing a finding either way must say why: an auditor reads these reasons. */
+const NEEDS_REASON: readonly string[] = ['false_positive', 'resolved'];
+
 const TriageBody = z
   .object({
     status: z.enum(FINDING_STATUSES),
     note: z.string().max(4000).default(''),
+    assignee: z.string().max(200).optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => !NEEDS_REASON.includes(b.status) || b.note.trim().length >= 3, {
+    path: ['note'],
+    message: 'a reason (note) is required to mark a finding false_positive or resolved',
+  });
+
+/** Events of the finding's sessions shown with its detail; the bundle has up to its own cap. */
+const DETAIL_EVENTS = 500;
 
 export function registerFindingRoutes(
   app: FastifyInstance,
-  storage: Pick<Repositories, 'findings' | 'overrides' | 'baselines' | 'records'>,
+  storage: Pick<Repositories, 'findings' | 'overrides' | 'baselines' | 'records' | 'actions' | 'identities'>,
 ): void {
   app.get('/v1/findings', async (request) => {
     requireRole(request, ['analyst', 'compliance']);
@@ -53,14 +64,42 @@ export function registerFindingRoutes(
     const { id } = parseQuery(IdParams, request.params);
     const finding = await storage.findings.get(id);
     if (!finding) throw new HttpError(404, `no finding ${id}`);
-    return finding;
+    // The finding's fields as listed, then what an analyst needs beside it: the session around
+    // the cited events, the identity, the triage so far (the baseline snapshot is `baseline`).
+    const [events, identities, triage] = await Promise.all([
+      storage.actions.withSessions(finding.identity_id, finding.event_ids, DETAIL_EVENTS),
+      storage.identities.byIds([finding.identity_id]),
+      storage.records.triageOf(id),
+    ]);
+    return {
+      ...finding,
+      assignee: triage.at(-1)?.assignee ?? '',
+      identity: identities.get(finding.identity_id) ?? null,
+      events,
+      events_truncated: events.length >= DETAIL_EVENTS,
+      triage,
+    };
+  });
+
+  app.get('/v1/findings/:id/triage', async (request) => {
+    requireRole(request, ['analyst', 'compliance']);
+    const { id } = parseQuery(IdParams, request.params);
+    if (!(await storage.findings.get(id))) throw new HttpError(404, `no finding ${id}`);
+    return { triage: await storage.records.triageOf(id) };
   });
 
   app.patch('/v1/findings/:id', async (request) => {
     requireRole(request, ['analyst']);
     const { id } = parseQuery(IdParams, request.params);
     const body = parseQuery(TriageBody, request.body ?? {});
-    const updated = await triageFinding(storage, id, body.status, body.note, request.apiKey?.keyId ?? '');
+    const updated = await triageFinding(
+      storage,
+      id,
+      body.status,
+      body.note,
+      request.apiKey?.keyId ?? '',
+      body.assignee,
+    );
     if (!updated) throw new HttpError(404, `no finding ${id}`);
     return updated;
   });

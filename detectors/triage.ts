@@ -17,10 +17,13 @@ export async function triageFinding(
   note: string,
   /** Who decided: the API key's non-secret id ('' when not through the API). */
   keyId = '',
+  /** Who the finding is assigned to from now on; undefined keeps the current assignee. */
+  assignee?: string,
 ): Promise<Finding | undefined> {
   const current = await storage.findings.get(id);
   if (!current) return undefined;
   const updated: Finding = { ...current, status };
+  const history = assignee === undefined ? await storage.records.triageOf(id) : [];
   // The history first: a decision is never in effect without its entry in the audit trail.
   await storage.records.addTriage({
     finding_id: id,
@@ -28,6 +31,7 @@ export async function triageFinding(
     previous_status: current.status,
     status,
     note,
+    assignee: assignee ?? history.at(-1)?.assignee ?? '',
     key_id: keyId,
   });
   await storage.findings.saveTriaged(updated, note);

@@ -29,6 +29,8 @@ export interface TriageEntry {
   previous_status: FindingStatus;
   status: FindingStatus;
   note: string;
+  /** Who the finding is assigned to after this decision ('' = nobody). */
+  assignee: string;
   /** The API key that decided (its non-secret id); '' from the CLI or tests. */
   key_id: string;
 }
@@ -43,6 +45,7 @@ const TriageRow = z.object({
   previous_status: Status,
   status: Status,
   note: z.string(),
+  assignee: z.string(),
   key_id: z.string(),
 });
 
@@ -129,7 +132,7 @@ export class FindingRecordsRepository {
   /** A finding's triage decisions, oldest first. */
   async triageOf(findingId: string): Promise<TriageEntry[]> {
     const rows = await this.ch.query<unknown>(
-      `SELECT finding_id, toFloat64(toUnixTimestamp64Milli(at)) AS at, previous_status, status, note, key_id
+      `SELECT finding_id, toFloat64(toUnixTimestamp64Milli(at)) AS at, previous_status, status, note, assignee, key_id
        FROM ${this.ch.table('finding_triage')} WHERE finding_id = {id:String} ORDER BY at`,
       { id: findingId },
     );

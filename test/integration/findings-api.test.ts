@@ -151,4 +151,62 @@ describe('findings API', () => {
       (await api.inject({ method: 'GET', url: '/v1/identities/nobody', headers: auth(analyst) })).statusCode,
     ).toBe(404);
   });
+  it('detail carries the session, identity and triage; closing needs a reason; history in order', async () => {
+    const api = app();
+    const list = (
+      await api.inject({ method: 'GET', url: '/v1/findings?status=open&limit=1000', headers: auth(analyst) })
+    ).json<{ findings: Finding[] }>().findings;
+    const target = list.find((f) => f.event_ids.length > 0);
+    if (!target) throw new Error('no open finding with cited events');
+    const url = `/v1/findings/${target.finding_id}`;
+    const detail = (await api.inject({ method: 'GET', url, headers: auth(compliance) })).json<
+      Finding & { events: { event_id: string; session: string }[]; triage: unknown[]; assignee: string }
+    >();
+    expect(detail.finding_id).toBe(target.finding_id);
+    expect(detail.baseline).toEqual(target.baseline);
+    const ids = new Set(detail.events.map((e) => e.event_id));
+    expect(target.event_ids.every((id) => ids.has(id))).toBe(true);
+    expect(detail.triage).toEqual([]);
+    expect(detail.assignee).toBe('');
+
+    const noReason = await api.inject({
+      method: 'PATCH',
+      url,
+      headers: auth(analyst),
+      payload: { status: 'resolved' },
+    });
+    expect(noReason.statusCode).toBe(400);
+    expect(noReason.json<{ error: string }>().error).toContain('note');
+    const assigned = await api.inject({
+      method: 'PATCH',
+      url,
+      headers: auth(analyst),
+      payload: { status: 'acknowledged', assignee: 'dana@example.com' },
+    });
+    expect(assigned.statusCode).toBe(200);
+    const resolved = await api.inject({
+      method: 'PATCH',
+      url,
+      headers: auth(analyst),
+      payload: { status: 'resolved', note: 'confirmed: token rotated' },
+    });
+    expect(resolved.statusCode).toBe(200);
+    const history = (
+      await api.inject({ method: 'GET', url: `${url}/triage`, headers: auth(compliance) })
+    ).json<{ triage: { previous_status: string; status: string; assignee: string; note: string }[] }>()
+      .triage;
+    expect(history.map((t) => [t.previous_status, t.status, t.assignee])).toEqual([
+      ['open', 'acknowledged', 'dana@example.com'],
+      ['acknowledged', 'resolved', 'dana@example.com'],
+    ]);
+    expect(history[1]?.note).toBe('confirmed: token rotated');
+    expect(
+      (await api.inject({ method: 'GET', url, headers: auth(analyst) })).json<{ assignee: string }>()
+        .assignee,
+    ).toBe('dana@example.com');
+    expect(
+      (await api.inject({ method: 'GET', url: '/v1/findings/f-nope/triage', headers: auth(analyst) }))
+        .statusCode,
+    ).toBe(404);
+  });
 });
