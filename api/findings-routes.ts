@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { riskScore } from '../detectors/findings.js';
-import { FINDING_STATUSES, SEVERITIES } from '../model/finding.js';
+import { FINDING_STATUSES, SEVERITIES, type Finding } from '../model/finding.js';
+import { FINDING_SORTS, type FindingSort, type PagePosition } from '../storage/findings.js';
 import type { Repositories } from '../storage/repositories.js';
 import { triageFinding } from '../detectors/triage.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
@@ -21,10 +22,35 @@ const ListQuery = z
     status: z.enum(FINDING_STATUSES).optional(),
     from: Timestamp.optional(),
     to: Timestamp.optional(),
+    min_score: z.coerce.number().min(0).max(1).optional(),
+    q: z.string().min(1).max(200).optional(),
+    sort: z.enum(['id', ...FINDING_SORTS]).default('id'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().max(64).optional(),
+    cursor: z.string().max(200).optional(),
   })
   .strict();
+
+/** A time or score page's position, opaque to clients (base64url JSON). */
+const Position = z.object({ s: z.enum(FINDING_SORTS), k: z.number(), i: z.string().max(64) }).strict();
+
+function encodeCursor(sort: FindingSort, finding: Finding): string {
+  const key = sort === 'time' ? finding.created_at : finding.score;
+  return Buffer.from(JSON.stringify({ s: sort, k: key, i: finding.finding_id })).toString('base64url');
+}
+
+function decodeCursor(sort: FindingSort, cursor: string): PagePosition {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid query: cursor: not a cursor this API returned');
+  }
+  const position = Position.safeParse(parsed);
+  if (!position.success) throw new HttpError(400, 'invalid query: cursor: not a cursor this API returned');
+  if (position.data.s !== sort)
+    throw new HttpError(400, `invalid query: cursor: it continues sort=${position.data.s}, not sort=${sort}`);
+  return { key: position.data.k, id: position.data.i };
+}
 
 const IdParams = z.object({ id: z.string().min(1).max(64) }).strict();
 const IdentityParams = z.object({ id: z.string().min(1).max(256) }).strict();
@@ -54,9 +80,17 @@ export function registerFindingRoutes(
   app.get('/v1/findings', async (request) => {
     requireRole(request, ['analyst', 'compliance']);
     const q = parseQuery(ListQuery, request.query);
-    const findings = await storage.findings.list(q, q.limit, q.cursor);
+    const filter = { ...q, minScore: q.min_score, text: q.q };
+    const { sort } = q;
+    if (sort === 'id') {
+      const findings = await storage.findings.list(filter, q.limit, q.cursor);
+      const last = findings.at(-1);
+      return { findings, next_cursor: findings.length === q.limit && last ? last.finding_id : null };
+    }
+    const after = q.cursor === undefined ? undefined : decodeCursor(sort, q.cursor);
+    const findings = await storage.findings.page(filter, sort, q.limit, after);
     const last = findings.at(-1);
-    return { findings, next_cursor: findings.length === q.limit && last ? last.finding_id : null };
+    return { findings, next_cursor: findings.length === q.limit && last ? encodeCursor(sort, last) : null };
   });
 
   app.get('/v1/findings/:id', async (request) => {

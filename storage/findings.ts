@@ -24,6 +24,46 @@ export interface FindingFilter {
   status?: string;
   from?: number;
   to?: number;
+  /** Findings scoring at least this. */
+  minScore?: number;
+  /** Case-insensitive text the title contains. */
+  text?: string;
+}
+
+export const FINDING_SORTS = ['time', 'score'] as const;
+export type FindingSort = (typeof FINDING_SORTS)[number];
+
+/** Where a page ended: the sort key's value and the finding id of its last finding. */
+export interface PagePosition {
+  key: number;
+  id: string;
+}
+
+/** Sort keys as fixed SQL (never from input): time = creation time in ms, which never changes. */
+const SORT_KEYS: Readonly<Record<FindingSort, { key: string; keyType: string }>> = {
+  time: { key: 'toUnixTimestamp64Milli(created_at)', keyType: 'Int64' },
+  score: { key: 'score', keyType: 'Float64' },
+};
+
+const FILTER = `({identity:String} = '' OR identity_id = {identity:String})
+  AND ({detector:String} = '' OR detector = {detector:String})
+  AND ({severity:String} = '' OR severity = {severity:String})
+  AND ({status:String} = '' OR status = {status:String})
+  AND last_ts >= {from:DateTime64(3)} AND first_ts <= {to:DateTime64(3)}
+  AND score >= {min_score:Float64}
+  AND ({text:String} = '' OR positionCaseInsensitiveUTF8(title, {text:String}) > 0)`;
+
+function filterParams(filter: FindingFilter): Record<string, unknown> {
+  return {
+    identity: filter.identity ?? '',
+    detector: filter.detector ?? '',
+    severity: filter.severity ?? '',
+    status: filter.status ?? '',
+    from: dt(filter.from ?? 0),
+    to: dt(filter.to ?? 4102444800000),
+    min_score: filter.minScore ?? 0,
+    text: filter.text ?? '',
+  };
 }
 
 interface FindingRow extends Omit<Finding, 'first_ts' | 'last_ts' | 'created_at' | 'baseline'> {
@@ -53,10 +93,22 @@ export class FindingsRepository {
     private readonly records: Pick<FindingRecordsRepository, 'append'>,
   ) {}
 
-  private async select(where: string, params: Record<string, unknown>, tail = ''): Promise<Finding[]> {
+  /**
+   * Findings matching `where`, ordered by `order.key` (fixed SQL) then finding_id. Filter and
+   * key are computed inside: the output aliases (first_ts, created_at, …) must not shadow them.
+   */
+  private async select(
+    where: string,
+    params: Record<string, unknown>,
+    tail = '',
+    order: { key: string; dir: 'ASC' | 'DESC' } = { key: 'finding_id', dir: 'ASC' },
+  ): Promise<Finding[]> {
+    const by = `sort_key ${order.dir}, finding_id ${order.dir}`;
     const rows = await this.ch.query<FindingRow>(
-      `SELECT ${FINDING_SELECT} FROM (SELECT * FROM ${this.ch.table('findings')} FINAL WHERE ${where})
-       ORDER BY finding_id ${tail}`,
+      `SELECT ${FINDING_SELECT} FROM (
+         SELECT *, ${order.key} AS sort_key FROM ${this.ch.table('findings')} FINAL WHERE ${where}
+         ORDER BY ${by} ${tail})
+       ORDER BY ${by}`,
       params,
     );
     return rows.map(toFinding);
@@ -157,23 +209,33 @@ export class FindingsRepository {
 
   list(filter: FindingFilter, limit: number, after?: string): Promise<Finding[]> {
     return this.select(
-      `({identity:String} = '' OR identity_id = {identity:String})
-       AND ({detector:String} = '' OR detector = {detector:String})
-       AND ({severity:String} = '' OR severity = {severity:String})
-       AND ({status:String} = '' OR status = {status:String})
-       AND last_ts >= {from:DateTime64(3)} AND first_ts <= {to:DateTime64(3)}
-       AND finding_id > {after:String}`,
-      {
-        identity: filter.identity ?? '',
-        detector: filter.detector ?? '',
-        severity: filter.severity ?? '',
-        status: filter.status ?? '',
-        from: dt(filter.from ?? 0),
-        to: dt(filter.to ?? 4102444800000),
-        after: after ?? '',
-        limit,
-      },
+      `${FILTER} AND finding_id > {after:String}`,
+      { ...filterParams(filter), after: after ?? '', limit },
       'LIMIT {limit:UInt32}',
+    );
+  }
+
+  /**
+   * One page in `sort` order after `after` (the previous page's last position). By id and by
+   * time (creation, which never changes) a page never repeats or skips a finding however many
+   * arrive meanwhile; by score, a repeat that raises a finding's score can move it to an
+   * earlier page.
+   */
+  async page(
+    filter: FindingFilter,
+    sort: FindingSort,
+    limit: number,
+    after?: PagePosition,
+  ): Promise<Finding[]> {
+    const { key, keyType } = SORT_KEYS[sort];
+    const position = after
+      ? `AND (${key} < {after_key:${keyType}} OR (${key} = {after_key:${keyType}} AND finding_id < {after_id:String}))`
+      : '';
+    return this.select(
+      `${FILTER} ${position}`,
+      { ...filterParams(filter), after_key: after?.key ?? 0, after_id: after?.id ?? '', limit },
+      'LIMIT {limit:UInt32}',
+      { key, dir: 'DESC' },
     );
   }
 

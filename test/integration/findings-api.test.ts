@@ -151,6 +151,69 @@ describe('findings API', () => {
       (await api.inject({ method: 'GET', url: '/v1/identities/nobody', headers: auth(analyst) })).statusCode,
     ).toBe(404);
   });
+  it('sorts by time or score with cursors that stay stable while findings arrive; filters by score and text', async () => {
+    const api = app();
+    const get = async (query: string) => {
+      const response = await api.inject({
+        method: 'GET',
+        url: `/v1/findings?${query}`,
+        headers: auth(analyst),
+      });
+      expect(response.statusCode).toBe(200);
+      return response.json<{ findings: Finding[]; next_cursor: string | null }>();
+    };
+    const all = (await get('limit=1000')).findings;
+    const pages: Finding[][] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(`sort=time&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      pages.push(page.findings);
+      cursor = page.next_cursor;
+      if (pages.length === 1) {
+        // A finding arriving mid-way is newer than every page: it never shows up in later ones.
+        const [template] = all;
+        if (!template) throw new Error('no findings');
+        await storageOf(clickhouse()).findings.saveDetected([
+          { ...template, finding_id: 'f-arrived-later', created_at: Date.now(), status: 'open' },
+        ]);
+      }
+    } while (cursor);
+    const seen = pages.flat();
+    expect(seen.map((f) => f.finding_id).sort()).toEqual(all.map((f) => f.finding_id).sort());
+    const times = seen.map((f) => f.created_at);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+
+    const byScore = (await get('sort=score&limit=1000')).findings.map((f) => f.score);
+    expect(byScore).toEqual([...byScore].sort((a, b) => b - a));
+    const threshold = byScore[Math.floor(byScore.length / 2)] ?? 0;
+    const high = (await get(`min_score=${String(threshold)}&limit=1000`)).findings;
+    expect(high.length).toBeGreaterThan(0);
+    expect(high.every((f) => f.score >= threshold)).toBe(true);
+    const word = (all[0]?.title ?? '').split(/\s+/).find((w) => w.length > 4) ?? 'agent';
+    const texts = (await get(`q=${encodeURIComponent(word.toUpperCase())}&limit=1000`)).findings;
+    expect(texts.length).toBeGreaterThan(0);
+    expect(texts.every((f) => f.title.toLowerCase().includes(word.toLowerCase()))).toBe(true);
+
+    const scoreCursor = (await get('sort=score&limit=1')).next_cursor ?? '';
+    const wrongSort = await api.inject({
+      method: 'GET',
+      url: `/v1/findings?sort=time&cursor=${scoreCursor}`,
+      headers: auth(analyst),
+    });
+    expect(wrongSort.statusCode).toBe(400);
+    expect(wrongSort.json<{ error: string }>().error).toContain('sort=score');
+    const garbage = await api.inject({
+      method: 'GET',
+      url: '/v1/findings?sort=time&cursor=%7B%7D',
+      headers: auth(analyst),
+    });
+    expect(garbage.statusCode).toBe(400);
+    expect(
+      (await api.inject({ method: 'GET', url: '/v1/findings?sort=risky', headers: auth(analyst) }))
+        .statusCode,
+    ).toBe(400);
+  });
+
   it('detail carries the session, identity and triage; closing needs a reason; history in order', async () => {
     const api = app();
     const list = (
