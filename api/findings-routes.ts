@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { riskScore } from '../detectors/findings.js';
 import { FINDING_STATUSES, SEVERITIES, type Finding } from '../model/finding.js';
 import { FINDING_SORTS, type FindingSort, type PagePosition } from '../storage/findings.js';
 import type { Repositories } from '../storage/repositories.js';
@@ -53,7 +52,6 @@ function decodeCursor(sort: FindingSort, cursor: string): PagePosition {
 }
 
 const IdParams = z.object({ id: z.string().min(1).max(64) }).strict();
-const IdentityParams = z.object({ id: z.string().min(1).max(256) }).strict();
 
 /** Closing a finding either way must say why: an auditor reads these reasons. */
 const NEEDS_REASON: readonly string[] = ['false_positive', 'resolved'];
@@ -136,21 +134,5 @@ export function registerFindingRoutes(
     );
     if (!updated) throw new HttpError(404, `no finding ${id}`);
     return updated;
-  });
-
-  app.get('/v1/identities/:id', async (request) => {
-    requireRole(request, ['analyst', 'compliance']);
-    const { id } = parseQuery(IdentityParams, request.params);
-    const baseline = await storage.baselines.summary(id);
-    if (!baseline) throw new HttpError(404, `no identity ${id} in the baselines`);
-    const findings = await storage.findings.list({ identity: id }, 1000);
-    const open = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged');
-    return {
-      identity_id: id,
-      baseline,
-      risk: riskScore(findings, Date.now()),
-      open_findings: open.length,
-      findings: open.slice(0, 50),
-    };
   });
 }

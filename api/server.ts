@@ -11,6 +11,7 @@ import { KeyRing } from './keyring.js';
 import { RateLimiter } from './rate-limit.js';
 import { registerEvidenceRoutes, type EvidenceService } from './evidence-routes.js';
 import { registerFindingRoutes } from './findings-routes.js';
+import { registerIdentityRoutes } from './identities-routes.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
 
 /**
@@ -127,6 +128,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
 
   registerFindingRoutes(app, storage);
+  registerIdentityRoutes(app, storage);
   registerEvidenceRoutes(app, options.evidence);
   registerAccessRoutes(app, storage.access, keyring);
 

@@ -6,29 +6,54 @@ import type { IdentitiesRepository } from '../storage/identities.js';
 
 /** The identity registry file: read and validated (offline runs), or synced into `identities`. */
 
-async function readRegistryFile(file: string): Promise<IdentityRecord[]> {
-  return parseIdentitiesFile(await readFile(file, 'utf8'), file);
-}
-
 export async function loadRegistry(
   file: string | undefined,
 ): Promise<ReadonlyMap<string, IdentityRecord> | null> {
   if (!file) return null;
-  return new Map((await readRegistryFile(file)).map((r) => [r.id, r]));
+  return new Map(parseIdentitiesFile(await readFile(file, 'utf8'), file).map((r) => [r.id, r]));
 }
 
 /**
- * The registry the detectors use: the file (if configured) synced into `identities`, then the
- * registered identities read back (so API edits count too). Null without a file: nothing is
- * "unregistered" when nobody keeps a registry.
+ * The registered identities (from the file or the API), or null when nobody registered any:
+ * nothing is "unregistered" when nobody keeps a registry.
  */
-export async function syncRegistry(
+export async function registeredIdentities(
+  identities: Pick<IdentitiesRepository, 'loadAll'>,
+): Promise<ReadonlyMap<string, IdentityRecord> | null> {
+  const registered = [...(await identities.loadAll())].filter(([, record]) => record.registered);
+  return registered.length === 0 ? null : new Map(registered);
+}
+
+/**
+ * The registry for a long-running detection path. `refresh()` (before each batch or pass)
+ * syncs the file again only when its content changed, so an edit made through the API (an
+ * identity suspended) is not undone by an unchanged file, and re-reads the registered
+ * identities only when `identities` changed since; `current()` is what the detectors use.
+ */
+export async function liveRegistry(
   detect: Pick<DetectSettings, 'identitiesFile'>,
   identities: IdentitiesRepository,
-): Promise<ReadonlyMap<string, IdentityRecord> | null> {
+): Promise<{ current: () => ReadonlyMap<string, IdentityRecord> | null; refresh: () => Promise<void> }> {
   const file = detect.identitiesFile;
-  if (!file) return null;
-  await identities.upsert(await readRegistryFile(file), 'file');
-  const all = await identities.loadAll();
-  return new Map([...all].filter(([, record]) => record.registered));
+  let fileText: string | null = null;
+  const syncFile = async (): Promise<void> => {
+    if (!file) return;
+    const text = await readFile(file, 'utf8');
+    if (text === fileText) return;
+    await identities.upsert(parseIdentitiesFile(text, file), 'file');
+    fileText = text;
+  };
+  await syncFile();
+  let registry = await registeredIdentities(identities);
+  let seen = await identities.lastUpdate();
+  return {
+    current: () => registry,
+    refresh: async () => {
+      await syncFile();
+      const latest = await identities.lastUpdate();
+      if (latest === seen) return;
+      seen = latest;
+      registry = await registeredIdentities(identities);
+    },
+  };
 }

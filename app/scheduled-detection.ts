@@ -6,7 +6,7 @@ import type { DetectorStateRepository } from '../storage/detector-state.js';
 import type { Repositories } from '../storage/repositories.js';
 import type { Transitions } from '../storage/transitions.js';
 import { DAY_MS } from '../common/time.js';
-import { syncRegistry } from './registry.js';
+import { liveRegistry } from './registry.js';
 import { loadRules } from './rules.js';
 
 /** detector_state name of the scheduled path's watermark (events ingested up to it are judged). */
@@ -50,11 +50,11 @@ export async function startScheduledDetection(
   storage: Repositories,
   logger: Logger,
 ): Promise<{ stop: () => Promise<void> }> {
-  let registry = await syncRegistry(detect, storage.identities);
+  const registry = await liveRegistry(detect, storage.identities);
   const runner = new DetectionRunner({
     storage,
     logger,
-    registry: () => registry,
+    registry: registry.current,
     overrides: detect.detectors,
     rules: loadRules(detect.rulesDir),
   });
@@ -63,7 +63,7 @@ export async function startScheduledDetection(
     if (running) return;
     running = (async () => {
       try {
-        registry = await syncRegistry(detect, storage.identities);
+        await registry.refresh();
         const met = await scheduledPass(runner, storage.detectorState, logger);
         await foldTransitions(storage.transitions, logger);
         const unregistered = await storage.identities.recordUnregistered(met);

@@ -3,7 +3,7 @@ import type { Logger } from '../common/logger.js';
 import { DetectionRunner } from '../detectors/runner.js';
 import type { PostWriteStage } from '../ingest/sinks.js';
 import type { Repositories } from '../storage/repositories.js';
-import { syncRegistry } from './registry.js';
+import { liveRegistry } from './registry.js';
 import { loadRules } from './rules.js';
 
 /**
@@ -16,11 +16,11 @@ export async function streamingDetectionStage(
   storage: Repositories,
   logger: Logger,
 ): Promise<PostWriteStage> {
-  const registry = await syncRegistry(detect, storage.identities);
+  const registry = await liveRegistry(detect, storage.identities);
   const runner = new DetectionRunner({
     storage,
     logger,
-    registry: () => registry,
+    registry: registry.current,
     overrides: detect.detectors,
     rules: loadRules(detect.rulesDir),
   });
@@ -28,6 +28,7 @@ export async function streamingDetectionStage(
     name: 'streaming detection',
     async run(rows) {
       try {
+        await registry.refresh();
         await runner.judge(rows);
       } catch (error) {
         runner.reset();

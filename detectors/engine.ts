@@ -92,10 +92,17 @@ export class DetectionEngine {
    */
   private readonly fleet = new TransitionCounts({ trigrams: false });
   private sweepAt = 0;
+  private registry: ReadonlyMap<string, IdentityRecord> | null;
 
   constructor(private readonly options: EngineOptions) {
     this.book = new FindingBook(options);
     this.now = options.now ?? (() => Date.now());
+    this.registry = options.registry;
+  }
+
+  /** A registry edited since the engine started (an identity suspended through the API): from the next event on. */
+  setRegistry(registry: ReadonlyMap<string, IdentityRecord> | null): void {
+    this.registry = registry;
   }
 
   /**
@@ -157,8 +164,8 @@ export class DetectionEngine {
     return {
       event,
       profile,
-      identity: this.options.registry?.get(event.identity_id),
-      registryLoaded: this.options.registry !== null,
+      identity: this.registry?.get(event.identity_id),
+      registryLoaded: this.registry !== null,
       peers: this.peers,
       session,
       approvalInSession: event.session !== '' && this.approvals.has(event.session),

@@ -103,31 +103,57 @@ export function parseIdentitiesFile(text: string, fileName: string): IdentityRec
   return parsed.data.identities.map((entry) => {
     if (seen.has(entry.id)) throw new RegistryError(`${fileName}: identity "${entry.id}" is listed twice`);
     seen.add(entry.id);
-    for (const { match } of entry.scope?.approval_required ?? []) {
-      if (!(ACTION_CLASSES as readonly string[]).includes(match) && !/[.:*]/.test(match))
-        throw new RegistryError(
-          `${fileName}: identity "${entry.id}": scope.approval_required: "${match}" is neither an action class nor a tool glob`,
-        );
-    }
-    return {
-      id: entry.id,
-      type: entry.type,
-      owner: entry.owner,
-      purpose: entry.purpose,
-      state: entry.state,
-      stateChangedAt: entry.state_changed_at,
-      credentials: entry.credentials.map((c) => ({ id: c.id, state: c.state, revokedAt: c.revoked_at })),
-      scope: entry.scope
-        ? {
-            tools: entry.scope.tools,
-            resources: entry.scope.resources,
-            egressDomains: entry.scope.egress_domains,
-            approvalRequired: entry.scope.approval_required,
-          }
-        : null,
-      registered: true,
-    };
+    const problem = approvalProblem(entry);
+    if (problem) throw new RegistryError(`${fileName}: identity "${entry.id}": ${problem}`);
+    return recordOf(entry);
   });
+}
+
+type IdentityEntry = z.output<typeof IdentitySchema>;
+
+function approvalProblem(entry: IdentityEntry): string | null {
+  for (const { match } of entry.scope?.approval_required ?? [])
+    if (!(ACTION_CLASSES as readonly string[]).includes(match) && !/[.:*]/.test(match))
+      return `scope.approval_required: "${match}" is neither an action class nor a tool glob`;
+  return null;
+}
+
+function recordOf(entry: IdentityEntry): IdentityRecord {
+  return {
+    id: entry.id,
+    type: entry.type,
+    owner: entry.owner,
+    purpose: entry.purpose,
+    state: entry.state,
+    stateChangedAt: entry.state_changed_at,
+    credentials: entry.credentials.map((c) => ({ id: c.id, state: c.state, revokedAt: c.revoked_at })),
+    scope: entry.scope
+      ? {
+          tools: entry.scope.tools,
+          resources: entry.scope.resources,
+          egressDomains: entry.scope.egress_domains,
+          approvalRequired: entry.scope.approval_required,
+        }
+      : null,
+    registered: true,
+  };
+}
+
+/**
+ * One identity entry in the registry file's shape (an API body), for the identity `id`: the
+ * record, or what is wrong with it (field by field).
+ */
+export function parseIdentityEntry(
+  value: unknown,
+  id: string,
+): { ok: true; record: IdentityRecord } | { ok: false; error: string } {
+  const withId = value !== null && typeof value === 'object' && !Array.isArray(value) ? { id, ...value } : value;
+  const parsed = IdentitySchema.safeParse(withId);
+  if (!parsed.success)
+    return { ok: false, error: formatZodIssues(parsed.error.issues, { max: 5, where: (p) => dottedPath(p) || 'body' }) };
+  if (parsed.data.id !== id) return { ok: false, error: `id: "${parsed.data.id}" differs from the path's "${id}"` };
+  const problem = approvalProblem(parsed.data);
+  return problem ? { ok: false, error: problem } : { ok: true, record: recordOf(parsed.data) };
 }
 
 /** `*` = any run of characters, `?` = one character, everything else literal. */

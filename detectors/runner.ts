@@ -107,6 +107,7 @@ export class DetectionRunner {
   }
 
   private async judgeWith(engine: DetectionEngine, events: readonly DetectorEvent[]): Promise<JudgeResult> {
+    engine.setRegistry(this.options.registry());
     const sorted = [...events].sort(compareEvents);
     await this.hydrate(engine, sorted);
     const touched = new Map<string, Finding>();

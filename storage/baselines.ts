@@ -89,6 +89,16 @@ export class BaselinesRepository {
     return new Map(rows.map((r) => [r.identity_id, r.first_seen]));
   }
 
+  /** Every identity's activity at a glance: first and last seen (ms) and events, from the aggregates. */
+  async activity(): Promise<Map<string, { first_seen: number; last_seen: number; events: number }>> {
+    const rows = await this.ch.query<{ identity_id: string; first_seen: number; last_seen: number; events: number }>(
+      `SELECT identity_id, toFloat64(toUnixTimestamp64Milli(min(first_ts))) AS first_seen,
+              toFloat64(toUnixTimestamp64Milli(max(last_ts))) AS last_seen, toFloat64(sum(events)) AS events
+       FROM ${this.ch.table('baseline_terms')} WHERE kind = 'tool' GROUP BY identity_id`,
+    );
+    return new Map(rows.map(({ identity_id, ...r }) => [identity_id, r]));
+  }
+
   /** One identity's baseline summary (the `identity_baseline_v` view); undefined if never seen. */
   async summary(identityId: string): Promise<Record<string, unknown> | undefined> {
     const [row] = await this.ch.query<Record<string, unknown>>(

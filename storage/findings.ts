@@ -239,6 +239,21 @@ export class FindingsRepository {
     );
   }
 
+  /** What risk is computed from, for every open or acknowledged finding. */
+  async openRisk(): Promise<Pick<Finding, 'identity_id' | 'severity' | 'status' | 'last_ts'>[]> {
+    const rows = await this.ch.query<{ identity_id: string; severity: string; status: string; last_ts: number }>(
+      `SELECT identity_id, severity, status, toFloat64(toUnixTimestamp64Milli(last_ts)) AS last_ts
+       FROM (SELECT identity_id, severity, status, last_ts FROM ${this.ch.table('findings')} FINAL
+             WHERE status IN ('open', 'acknowledged'))`,
+    );
+    return rows.map((r) => ({
+      identity_id: r.identity_id,
+      severity: SEVERITIES.find((s) => s === r.severity) ?? 'low',
+      status: FINDING_STATUSES.find((s) => s === r.status) ?? 'open',
+      last_ts: r.last_ts,
+    }));
+  }
+
   async get(id: string): Promise<Finding | undefined> {
     const [finding] = await this.select('finding_id = {id:String}', { id });
     return finding;

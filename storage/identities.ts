@@ -68,6 +68,14 @@ export class IdentitiesRepository {
     );
   }
 
+  /** When any identity was last written (ms; 0 when none was): a cheap "did the registry change". */
+  async lastUpdate(): Promise<number> {
+    const [row] = await this.ch.query<{ at: number }>(
+      `SELECT toFloat64(toUnixTimestamp64Milli(max(updated_at))) AS at FROM ${this.ch.table('identities')}`,
+    );
+    return row?.at ?? 0;
+  }
+
   /** The latest version of every identity. */
   loadAll(): Promise<Map<string, IdentityRecord>> {
     return this.load('1', {});

@@ -20,7 +20,7 @@ import { DetectionRunner } from '../../detectors/runner.js';
 import { termsOf } from '../../detectors/terms.js';
 import { triageFinding } from '../../detectors/triage.js';
 import { findingTerms } from '../../detectors/findings.js';
-import { syncRegistry } from '../../app/registry.js';
+import { liveRegistry } from '../../app/registry.js';
 import { loadRules } from '../../app/rules.js';
 import { streamingDetectionStage } from '../../app/streaming-detection.js';
 import { replayFile } from '../../ingest/replay.js';
@@ -259,7 +259,7 @@ describe('detection', () => {
   it('records the registry and the identities seen only in events', async () => {
     const ch = scheduledCh();
     const store = storageOf(ch).identities;
-    await syncRegistry({ identitiesFile: registryFile }, store);
+    await liveRegistry({ identitiesFile: registryFile }, store);
     const seen = [...new Set(lines.map((l) => l.key))];
     await store.recordUnregistered(seen);
     const all = await store.loadAll();
