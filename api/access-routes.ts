@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiAccessRepository } from '../storage/api-access.js';
 import { ROLES } from './auth.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
+import { docs } from './openapi.js';
 import { sha256Hex } from '../evidence/canonical.js';
 import { newKeySecret, type KeyRing } from './keyring.js';
 
@@ -34,27 +35,31 @@ export function registerAccessRoutes(
   access: Pick<ApiAccessRepository, 'createKey' | 'keys' | 'revokeKey' | 'auditLog'>,
   keyring: KeyRing,
 ): void {
-  app.post('/v1/keys', async (request, reply) => {
-    requireRole(request, ['admin']);
-    const body = parseQuery(CreateKey, request.body ?? {});
-    const { keyId, secret } = newKeySecret();
-    const createdAt = Date.now();
-    await access.createKey({
-      key_id: keyId,
-      role: body.role,
-      name: body.name,
-      hash: sha256Hex(secret),
-      created_at: createdAt,
-      created_by: request.apiKey?.keyId ?? '',
-    });
-    await keyring.reload();
-    // The only time the secret is shown: only its hash is kept.
-    return reply
-      .code(201)
-      .send({ key_id: keyId, role: body.role, name: body.name, created_at: createdAt, secret });
-  });
+  app.post(
+    '/v1/keys',
+    docs({ summary: 'Create an API key (the secret is returned once)', tags: ['keys'], body: CreateKey }),
+    async (request, reply) => {
+      requireRole(request, ['admin']);
+      const body = parseQuery(CreateKey, request.body ?? {});
+      const { keyId, secret } = newKeySecret();
+      const createdAt = Date.now();
+      await access.createKey({
+        key_id: keyId,
+        role: body.role,
+        name: body.name,
+        hash: sha256Hex(secret),
+        created_at: createdAt,
+        created_by: request.apiKey?.keyId ?? '',
+      });
+      await keyring.reload();
+      // The only time the secret is shown: only its hash is kept.
+      return reply
+        .code(201)
+        .send({ key_id: keyId, role: body.role, name: body.name, created_at: createdAt, secret });
+    },
+  );
 
-  app.get('/v1/keys', async (request) => {
+  app.get('/v1/keys', docs({ summary: 'List API keys', tags: ['keys'] }), async (request) => {
     requireRole(request, ['admin']);
     const stored = await access.keys();
     return {
@@ -73,19 +78,27 @@ export function registerAccessRoutes(
     };
   });
 
-  app.delete('/v1/keys/:id', async (request, reply) => {
-    requireRole(request, ['admin']);
-    const { id } = parseQuery(KeyParams, request.params);
-    if (keyring.isConfigured(id))
-      throw new HttpError(400, `key ${id} comes from SCOPEWATCH_API_KEYS: remove it there and restart`);
-    if (!(await access.revokeKey(id, Date.now()))) throw new HttpError(404, `no active key ${id}`);
-    await keyring.reload();
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/v1/keys/:id',
+    docs({ summary: 'Revoke an API key', tags: ['keys'], params: KeyParams }),
+    async (request, reply) => {
+      requireRole(request, ['admin']);
+      const { id } = parseQuery(KeyParams, request.params);
+      if (keyring.isConfigured(id))
+        throw new HttpError(400, `key ${id} comes from SCOPEWATCH_API_KEYS: remove it there and restart`);
+      if (!(await access.revokeKey(id, Date.now()))) throw new HttpError(404, `no active key ${id}`);
+      await keyring.reload();
+      return reply.code(204).send();
+    },
+  );
 
-  app.get('/v1/audit', async (request) => {
-    requireRole(request, ['admin']);
-    const q = parseQuery(AuditQuery, request.query);
-    return { requests: await access.auditLog(q, q.limit) };
-  });
+  app.get(
+    '/v1/audit',
+    docs({ summary: 'Audited API requests', tags: ['keys'], querystring: AuditQuery }),
+    async (request) => {
+      requireRole(request, ['admin']);
+      const q = parseQuery(AuditQuery, request.query);
+      return { requests: await access.auditLog(q, q.limit) };
+    },
+  );
 }

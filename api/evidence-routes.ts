@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { bundleEntries, bundleJson, type EvidenceBundle } from '../evidence/bundle.js';
 import { writeTarGz } from '../evidence/tar.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
+import { docs } from './openapi.js';
 
 /** Evidence routes (DESIGN.md "Evidence bundle"): a finding's signed bundle, the signing key. */
 
@@ -21,22 +22,35 @@ function archiveMtime(bundle: EvidenceBundle): number {
 }
 
 export function registerEvidenceRoutes(app: FastifyInstance, evidence: EvidenceService): void {
-  app.get('/v1/findings/:id/evidence', async (request, reply) => {
-    requireRole(request, ['compliance']);
-    const { id } = parseQuery(IdParams, request.params);
-    const { format } = parseQuery(EvidenceQuery, request.query);
-    const bundle = await evidence.bundle(id);
-    if (!bundle) throw new HttpError(404, `no finding ${id}`);
-    if (format === 'archive')
-      return reply
-        .type('application/gzip')
-        .header('content-disposition', `attachment; filename="evidence-${id}.tar.gz"`)
-        .send(writeTarGz(bundleEntries(bundle), archiveMtime(bundle)));
-    return reply.type('application/json').send(bundleJson(bundle));
-  });
+  app.get(
+    '/v1/findings/:id/evidence',
+    docs({
+      summary: "A finding's signed evidence bundle (JSON or .tar.gz)",
+      tags: ['evidence'],
+      params: IdParams,
+      querystring: EvidenceQuery,
+    }),
+    async (request, reply) => {
+      requireRole(request, ['compliance']);
+      const { id } = parseQuery(IdParams, request.params);
+      const { format } = parseQuery(EvidenceQuery, request.query);
+      const bundle = await evidence.bundle(id);
+      if (!bundle) throw new HttpError(404, `no finding ${id}`);
+      if (format === 'archive')
+        return reply
+          .type('application/gzip')
+          .header('content-disposition', `attachment; filename="evidence-${id}.tar.gz"`)
+          .send(writeTarGz(bundleEntries(bundle), archiveMtime(bundle)));
+      return reply.type('application/json').send(bundleJson(bundle));
+    },
+  );
 
-  app.get('/v1/keys/signing', async (request, reply) => {
-    requireRole(request, ['analyst', 'compliance']);
-    return reply.type('application/x-pem-file').send(evidence.publicKeyPem);
-  });
+  app.get(
+    '/v1/keys/signing',
+    docs({ summary: 'The Ed25519 public key evidence is signed with (PEM)', tags: ['evidence'] }),
+    async (request, reply) => {
+      requireRole(request, ['analyst', 'compliance']);
+      return reply.type('application/x-pem-file').send(evidence.publicKeyPem);
+    },
+  );
 }

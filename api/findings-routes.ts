@@ -5,6 +5,7 @@ import { FINDING_SORTS, type FindingSort, type PagePosition } from '../storage/f
 import type { Repositories } from '../storage/repositories.js';
 import { triageFinding } from '../detectors/triage.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
+import { docs } from './openapi.js';
 
 /** Findings and identity-risk routes (DESIGN.md "API"): list, read, triage. */
 
@@ -75,64 +76,88 @@ export function registerFindingRoutes(
   app: FastifyInstance,
   storage: Pick<Repositories, 'findings' | 'overrides' | 'baselines' | 'records' | 'actions' | 'identities'>,
 ): void {
-  app.get('/v1/findings', async (request) => {
-    requireRole(request, ['analyst', 'compliance']);
-    const q = parseQuery(ListQuery, request.query);
-    const filter = { ...q, minScore: q.min_score, text: q.q };
-    const { sort } = q;
-    if (sort === 'id') {
-      const findings = await storage.findings.list(filter, q.limit, q.cursor);
+  app.get(
+    '/v1/findings',
+    docs({
+      summary: 'List findings (filters, sort, cursor pages)',
+      tags: ['findings'],
+      querystring: ListQuery,
+    }),
+    async (request) => {
+      requireRole(request, ['analyst', 'compliance']);
+      const q = parseQuery(ListQuery, request.query);
+      const filter = { ...q, minScore: q.min_score, text: q.q };
+      const { sort } = q;
+      if (sort === 'id') {
+        const findings = await storage.findings.list(filter, q.limit, q.cursor);
+        const last = findings.at(-1);
+        return { findings, next_cursor: findings.length === q.limit && last ? last.finding_id : null };
+      }
+      const after = q.cursor === undefined ? undefined : decodeCursor(sort, q.cursor);
+      const findings = await storage.findings.page(filter, sort, q.limit, after);
       const last = findings.at(-1);
-      return { findings, next_cursor: findings.length === q.limit && last ? last.finding_id : null };
-    }
-    const after = q.cursor === undefined ? undefined : decodeCursor(sort, q.cursor);
-    const findings = await storage.findings.page(filter, sort, q.limit, after);
-    const last = findings.at(-1);
-    return { findings, next_cursor: findings.length === q.limit && last ? encodeCursor(sort, last) : null };
-  });
+      return { findings, next_cursor: findings.length === q.limit && last ? encodeCursor(sort, last) : null };
+    },
+  );
 
-  app.get('/v1/findings/:id', async (request) => {
-    requireRole(request, ['analyst', 'compliance']);
-    const { id } = parseQuery(IdParams, request.params);
-    const finding = await storage.findings.get(id);
-    if (!finding) throw new HttpError(404, `no finding ${id}`);
-    // The finding's fields as listed, then what an analyst needs beside it: the session around
-    // the cited events, the identity, the triage so far (the baseline snapshot is `baseline`).
-    const [events, identities, triage] = await Promise.all([
-      storage.actions.withSessions(finding.identity_id, finding.event_ids, DETAIL_EVENTS),
-      storage.identities.byIds([finding.identity_id]),
-      storage.records.triageOf(id),
-    ]);
-    return {
-      ...finding,
-      assignee: triage.at(-1)?.assignee ?? '',
-      identity: identities.get(finding.identity_id) ?? null,
-      events,
-      events_truncated: events.length >= DETAIL_EVENTS,
-      triage,
-    };
-  });
+  app.get(
+    '/v1/findings/:id',
+    docs({
+      summary: 'One finding with its session, identity and triage',
+      tags: ['findings'],
+      params: IdParams,
+    }),
+    async (request) => {
+      requireRole(request, ['analyst', 'compliance']);
+      const { id } = parseQuery(IdParams, request.params);
+      const finding = await storage.findings.get(id);
+      if (!finding) throw new HttpError(404, `no finding ${id}`);
+      // The finding's fields as listed, then what an analyst needs beside it: the session around
+      // the cited events, the identity, the triage so far (the baseline snapshot is `baseline`).
+      const [events, identities, triage] = await Promise.all([
+        storage.actions.withSessions(finding.identity_id, finding.event_ids, DETAIL_EVENTS),
+        storage.identities.byIds([finding.identity_id]),
+        storage.records.triageOf(id),
+      ]);
+      return {
+        ...finding,
+        assignee: triage.at(-1)?.assignee ?? '',
+        identity: identities.get(finding.identity_id) ?? null,
+        events,
+        events_truncated: events.length >= DETAIL_EVENTS,
+        triage,
+      };
+    },
+  );
 
-  app.get('/v1/findings/:id/triage', async (request) => {
-    requireRole(request, ['analyst', 'compliance']);
-    const { id } = parseQuery(IdParams, request.params);
-    if (!(await storage.findings.get(id))) throw new HttpError(404, `no finding ${id}`);
-    return { triage: await storage.records.triageOf(id) };
-  });
+  app.get(
+    '/v1/findings/:id/triage',
+    docs({ summary: "A finding's triage history", tags: ['findings'], params: IdParams }),
+    async (request) => {
+      requireRole(request, ['analyst', 'compliance']);
+      const { id } = parseQuery(IdParams, request.params);
+      if (!(await storage.findings.get(id))) throw new HttpError(404, `no finding ${id}`);
+      return { triage: await storage.records.triageOf(id) };
+    },
+  );
 
-  app.patch('/v1/findings/:id', async (request) => {
-    requireRole(request, ['analyst']);
-    const { id } = parseQuery(IdParams, request.params);
-    const body = parseQuery(TriageBody, request.body ?? {});
-    const updated = await triageFinding(
-      storage,
-      id,
-      body.status,
-      body.note,
-      request.apiKey?.keyId ?? '',
-      body.assignee,
-    );
-    if (!updated) throw new HttpError(404, `no finding ${id}`);
-    return updated;
-  });
+  app.patch(
+    '/v1/findings/:id',
+    docs({ summary: 'Triage a finding', tags: ['findings'], params: IdParams, body: TriageBody }),
+    async (request) => {
+      requireRole(request, ['analyst']);
+      const { id } = parseQuery(IdParams, request.params);
+      const body = parseQuery(TriageBody, request.body ?? {});
+      const updated = await triageFinding(
+        storage,
+        id,
+        body.status,
+        body.note,
+        request.apiKey?.keyId ?? '',
+        body.assignee,
+      );
+      if (!updated) throw new HttpError(404, `no finding ${id}`);
+      return updated;
+    },
+  );
 }

@@ -5,6 +5,7 @@ import { parseIdentityEntry } from '../detectors/registry.js';
 import { LIFECYCLE_STATES, type IdentityRecord } from '../model/identity.js';
 import type { Repositories } from '../storage/repositories.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
+import { docs } from './openapi.js';
 
 /**
  * Identities (DESIGN.md "API"): the inventory with risk and activity, one identity in full,
@@ -48,88 +49,108 @@ function recordJson(r: IdentityRecord): Record<string, unknown> {
 }
 
 export function registerIdentityRoutes(app: FastifyInstance, storage: Storage): void {
-  app.get('/v1/identities', async (request) => {
-    requireRole(request, ['analyst', 'compliance']);
-    const q = parseQuery(ListQuery, request.query);
-    const [records, activity, open] = await Promise.all([
-      storage.identities.loadAll(),
-      storage.baselines.activity(),
-      storage.findings.openRisk(),
-    ]);
-    const now = Date.now();
-    const openBy = new Map<string, typeof open>();
-    for (const f of open) {
-      const list = openBy.get(f.identity_id);
-      if (list) list.push(f);
-      else openBy.set(f.identity_id, [f]);
-    }
-    // Identities seen in events but not (yet) recorded in `identities` are listed too.
-    const ids = new Set([...records.keys(), ...activity.keys()]);
-    const rows = [...ids].map((id) => {
+  app.get(
+    '/v1/identities',
+    docs({ summary: 'The identity inventory', tags: ['identities'], querystring: ListQuery }),
+    async (request) => {
+      requireRole(request, ['analyst', 'compliance']);
+      const q = parseQuery(ListQuery, request.query);
+      const [records, activity, open] = await Promise.all([
+        storage.identities.loadAll(),
+        storage.baselines.activity(),
+        storage.findings.openRisk(),
+      ]);
+      const now = Date.now();
+      const openBy = new Map<string, typeof open>();
+      for (const f of open) {
+        const list = openBy.get(f.identity_id);
+        if (list) list.push(f);
+        else openBy.set(f.identity_id, [f]);
+      }
+      // Identities seen in events but not (yet) recorded in `identities` are listed too.
+      const ids = new Set([...records.keys(), ...activity.keys()]);
+      const rows = [...ids].map((id) => {
+        const record = records.get(id);
+        const seen = activity.get(id);
+        const findings = openBy.get(id) ?? [];
+        return {
+          id,
+          owner: record?.owner ?? '',
+          purpose: record?.purpose ?? '',
+          lifecycle: record?.state ?? 'active',
+          registered: record?.registered ?? false,
+          risk: riskScore(findings, now),
+          open_findings: findings.length,
+          first_seen: seen?.first_seen ?? null,
+          last_seen: seen?.last_seen ?? null,
+          events: seen?.events ?? 0,
+        };
+      });
+      const filtered = rows.filter(
+        (r) =>
+          (q.lifecycle === undefined || r.lifecycle === q.lifecycle) &&
+          (q.registered === undefined || String(r.registered) === q.registered),
+      );
+      const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      filtered.sort(
+        q.sort === 'risk'
+          ? (a, b) => b.risk - a.risk || b.open_findings - a.open_findings || byId(a, b)
+          : q.sort === 'last_seen'
+            ? (a, b) => (b.last_seen ?? 0) - (a.last_seen ?? 0) || byId(a, b)
+            : byId,
+      );
+      return { total: filtered.length, identities: filtered.slice(q.offset, q.offset + q.limit) };
+    },
+  );
+
+  app.get(
+    '/v1/identities/:id',
+    docs({
+      summary: 'One identity: record, baseline, risk, findings',
+      tags: ['identities'],
+      params: IdentityParams,
+    }),
+    async (request) => {
+      requireRole(request, ['analyst', 'compliance']);
+      const { id } = parseQuery(IdentityParams, request.params);
+      const [baseline, records] = await Promise.all([
+        storage.baselines.summary(id),
+        storage.identities.byIds([id]),
+      ]);
       const record = records.get(id);
-      const seen = activity.get(id);
-      const findings = openBy.get(id) ?? [];
+      if (!baseline && !record) throw new HttpError(404, `no identity ${id}`);
+      const findings = await storage.findings.list({ identity: id }, 1000);
+      const open = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged');
       return {
-        id,
-        owner: record?.owner ?? '',
-        purpose: record?.purpose ?? '',
-        lifecycle: record?.state ?? 'active',
-        registered: record?.registered ?? false,
-        risk: riskScore(findings, now),
-        open_findings: findings.length,
-        first_seen: seen?.first_seen ?? null,
-        last_seen: seen?.last_seen ?? null,
-        events: seen?.events ?? 0,
+        identity_id: id,
+        record: record ? recordJson(record) : null,
+        baseline: baseline ?? null,
+        risk: riskScore(findings, Date.now()),
+        open_findings: open.length,
+        findings: open.slice(0, 50),
       };
-    });
-    const filtered = rows.filter(
-      (r) =>
-        (q.lifecycle === undefined || r.lifecycle === q.lifecycle) &&
-        (q.registered === undefined || String(r.registered) === q.registered),
-    );
-    const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    filtered.sort(
-      q.sort === 'risk'
-        ? (a, b) => b.risk - a.risk || b.open_findings - a.open_findings || byId(a, b)
-        : q.sort === 'last_seen'
-          ? (a, b) => (b.last_seen ?? 0) - (a.last_seen ?? 0) || byId(a, b)
-          : byId,
-    );
-    return { total: filtered.length, identities: filtered.slice(q.offset, q.offset + q.limit) };
-  });
+    },
+  );
 
-  app.get('/v1/identities/:id', async (request) => {
-    requireRole(request, ['analyst', 'compliance']);
-    const { id } = parseQuery(IdentityParams, request.params);
-    const [baseline, records] = await Promise.all([
-      storage.baselines.summary(id),
-      storage.identities.byIds([id]),
-    ]);
-    const record = records.get(id);
-    if (!baseline && !record) throw new HttpError(404, `no identity ${id}`);
-    const findings = await storage.findings.list({ identity: id }, 1000);
-    const open = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged');
-    return {
-      identity_id: id,
-      record: record ? recordJson(record) : null,
-      baseline: baseline ?? null,
-      risk: riskScore(findings, Date.now()),
-      open_findings: open.length,
-      findings: open.slice(0, 50),
-    };
-  });
-
-  app.put('/v1/identities/:id', async (request) => {
-    requireRole(request, ['admin']);
-    const { id } = parseQuery(IdentityParams, request.params);
-    const parsed = parseIdentityEntry(request.body ?? {}, id);
-    if (!parsed.ok) throw new HttpError(400, `invalid identity: ${parsed.error}`);
-    const [current] = [...(await storage.identities.byIds([id])).values()];
-    const record = parsed.record;
-    // A lifecycle change dates itself when the caller does not: detectors judge "after it".
-    if (record.stateChangedAt === null && record.state !== 'active' && current?.state !== record.state)
-      record.stateChangedAt = Date.now();
-    await storage.identities.upsert([record], 'api');
-    return recordJson(record);
-  });
+  app.put(
+    '/v1/identities/:id',
+    docs({
+      summary: 'Register or replace an identity (lifecycle included)',
+      tags: ['identities'],
+      params: IdentityParams,
+    }),
+    async (request) => {
+      requireRole(request, ['admin']);
+      const { id } = parseQuery(IdentityParams, request.params);
+      const parsed = parseIdentityEntry(request.body ?? {}, id);
+      if (!parsed.ok) throw new HttpError(400, `invalid identity: ${parsed.error}`);
+      const [current] = [...(await storage.identities.byIds([id])).values()];
+      const record = parsed.record;
+      // A lifecycle change dates itself when the caller does not: detectors judge "after it".
+      if (record.stateChangedAt === null && record.state !== 'active' && current?.state !== record.state)
+        record.stateChangedAt = Date.now();
+      await storage.identities.upsert([record], 'api');
+      return recordJson(record);
+    },
+  );
 }

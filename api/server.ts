@@ -9,6 +9,7 @@ import { registerAccessRoutes } from './access-routes.js';
 import { AuditWriter } from './audit-writer.js';
 import { KeyRing } from './keyring.js';
 import { RateLimiter } from './rate-limit.js';
+import { docs, registerOpenApi } from './openapi.js';
 import { registerEvidenceRoutes, type EvidenceService } from './evidence-routes.js';
 import { registerFindingRoutes } from './findings-routes.js';
 import { registerIdentityRoutes } from './identities-routes.js';
@@ -110,27 +111,44 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     reply.code(404).send({ error: `no route ${request.method} ${request.url}` }),
   );
 
-  app.get('/healthz', () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const reachable = await storage.gateway.ping();
-    const problem = !reachable ? 'clickhouse unreachable' : ((await options.readiness?.()) ?? null);
-    if (problem) return reply.code(503).send({ status: 'unavailable', reason: problem });
-    return { status: 'ready' };
-  });
-  app.get('/metrics', (_request, reply) =>
-    reply.type('text/plain; version=0.0.4').send(options.metrics.render()),
-  );
+  // The document collects routes as they are added: register it first, the routes after.
+  registerOpenApi(app);
+  void app.register((routes, _opts, done) => {
+    routes.get('/healthz', docs({ summary: 'Liveness', tags: ['health'] }), () => ({ status: 'ok' }));
+    routes.get(
+      '/readyz',
+      docs({ summary: 'Readiness: ClickHouse reachable', tags: ['health'] }),
+      async (_request, reply) => {
+        const reachable = await storage.gateway.ping();
+        const problem = !reachable ? 'clickhouse unreachable' : ((await options.readiness?.()) ?? null);
+        if (problem) return reply.code(503).send({ status: 'unavailable', reason: problem });
+        return { status: 'ready' };
+      },
+    );
+    routes.get('/metrics', docs({ summary: 'Prometheus metrics', tags: ['health'] }), (_request, reply) =>
+      reply.type('text/plain; version=0.0.4').send(options.metrics.render()),
+    );
 
-  app.get('/v1/events/stats', async (request) => {
-    requireRole(request, ['analyst', 'compliance']);
-    const query = parseQuery(StatsQuery, request.query);
-    return storage.eventStats.summary(query.recent);
-  });
+    routes.get(
+      '/v1/events/stats',
+      docs({
+        summary: 'What has arrived: events per identity, dead letters, recent events',
+        tags: ['events'],
+        querystring: StatsQuery,
+      }),
+      async (request) => {
+        requireRole(request, ['analyst', 'compliance']);
+        const query = parseQuery(StatsQuery, request.query);
+        return storage.eventStats.summary(query.recent);
+      },
+    );
 
-  registerFindingRoutes(app, storage);
-  registerIdentityRoutes(app, storage);
-  registerEvidenceRoutes(app, options.evidence);
-  registerAccessRoutes(app, storage.access, keyring);
+    registerFindingRoutes(routes, storage);
+    registerIdentityRoutes(routes, storage);
+    registerEvidenceRoutes(routes, options.evidence);
+    registerAccessRoutes(routes, storage.access, keyring);
+    done();
+  });
 
   return app;
 }
