@@ -147,11 +147,16 @@ export function parseIdentityEntry(
   value: unknown,
   id: string,
 ): { ok: true; record: IdentityRecord } | { ok: false; error: string } {
-  const withId = value !== null && typeof value === 'object' && !Array.isArray(value) ? { id, ...value } : value;
+  const withId =
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? { id, ...value } : value;
   const parsed = IdentitySchema.safeParse(withId);
   if (!parsed.success)
-    return { ok: false, error: formatZodIssues(parsed.error.issues, { max: 5, where: (p) => dottedPath(p) || 'body' }) };
-  if (parsed.data.id !== id) return { ok: false, error: `id: "${parsed.data.id}" differs from the path's "${id}"` };
+    return {
+      ok: false,
+      error: formatZodIssues(parsed.error.issues, { max: 5, where: (p) => dottedPath(p) || 'body' }),
+    };
+  if (parsed.data.id !== id)
+    return { ok: false, error: `id: "${parsed.data.id}" differs from the path's "${id}"` };
   const problem = approvalProblem(parsed.data);
   return problem ? { ok: false, error: problem } : { ok: true, record: recordOf(parsed.data) };
 }

@@ -91,7 +91,12 @@ export class BaselinesRepository {
 
   /** Every identity's activity at a glance: first and last seen (ms) and events, from the aggregates. */
   async activity(): Promise<Map<string, { first_seen: number; last_seen: number; events: number }>> {
-    const rows = await this.ch.query<{ identity_id: string; first_seen: number; last_seen: number; events: number }>(
+    const rows = await this.ch.query<{
+      identity_id: string;
+      first_seen: number;
+      last_seen: number;
+      events: number;
+    }>(
       `SELECT identity_id, toFloat64(toUnixTimestamp64Milli(min(first_ts))) AS first_seen,
               toFloat64(toUnixTimestamp64Milli(max(last_ts))) AS last_seen, toFloat64(sum(events)) AS events
        FROM ${this.ch.table('baseline_terms')} WHERE kind = 'tool' GROUP BY identity_id`,

@@ -241,7 +241,12 @@ export class FindingsRepository {
 
   /** What risk is computed from, for every open or acknowledged finding. */
   async openRisk(): Promise<Pick<Finding, 'identity_id' | 'severity' | 'status' | 'last_ts'>[]> {
-    const rows = await this.ch.query<{ identity_id: string; severity: string; status: string; last_ts: number }>(
+    const rows = await this.ch.query<{
+      identity_id: string;
+      severity: string;
+      status: string;
+      last_ts: number;
+    }>(
       `SELECT identity_id, severity, status, toFloat64(toUnixTimestamp64Milli(last_ts)) AS last_ts
        FROM (SELECT identity_id, severity, status, last_ts FROM ${this.ch.table('findings')} FINAL
              WHERE status IN ('open', 'acknowledged'))`,
