@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiAccessRepository } from '../storage/api-access.js';
 import { ROLES } from './auth.js';
-import { HttpError, parseQuery, requireRole } from './http.js';
+import { HttpError, parseQuery, requireRole, Timestamp } from './http.js';
 import { docs } from './openapi.js';
 import { sha256Hex } from '../evidence/canonical.js';
 import { newKeySecret, type KeyRing } from './keyring.js';
@@ -16,10 +16,6 @@ const CreateKey = z
   })
   .strict();
 const KeyParams = z.object({ id: z.string().regex(/^[0-9a-f]{12}$/, 'a key id is 12 hex digits') }).strict();
-const Timestamp = z.union([
-  z.coerce.number().int().nonnegative(),
-  z.iso.datetime().transform((s) => Date.parse(s)),
-]);
 const AuditQuery = z
   .object({
     from: Timestamp.optional(),

@@ -4,15 +4,10 @@ import { FINDING_STATUSES, SEVERITIES, type Finding } from '../model/finding.js'
 import { FINDING_SORTS, type FindingSort, type PagePosition } from '../storage/findings.js';
 import type { Repositories } from '../storage/repositories.js';
 import { triageFinding } from '../detectors/triage.js';
-import { HttpError, parseQuery, requireRole } from './http.js';
+import { HttpError, MAX_TIMESTAMP_MS, parseQuery, requireRole, Timestamp } from './http.js';
 import { docs } from './openapi.js';
 
 /** Findings and identity-risk routes (DESIGN.md "API"): list, read, triage. */
-
-const Timestamp = z.union([
-  z.coerce.number().int().nonnegative(),
-  z.iso.datetime().transform((s) => Date.parse(s)),
-]);
 
 const ListQuery = z
   .object({
@@ -31,7 +26,14 @@ const ListQuery = z
   .strict();
 
 /** A time or score page's position, opaque to clients (base64url JSON). */
-const Position = z.object({ s: z.enum(FINDING_SORTS), k: z.number(), i: z.string().max(64) }).strict();
+const Position = z
+  .object({
+    s: z.enum(FINDING_SORTS),
+    k: z.number().min(0).max(MAX_TIMESTAMP_MS),
+    i: z.string().max(64),
+  })
+  .strict()
+  .refine((p) => p.s !== 'time' || Number.isInteger(p.k));
 
 function encodeCursor(sort: FindingSort, finding: Finding): string {
   const key = sort === 'time' ? finding.created_at : finding.score;
@@ -114,7 +116,7 @@ export function registerFindingRoutes(
       if (!finding) throw new HttpError(404, `no finding ${id}`);
       // The finding's fields as listed, then what an analyst needs beside it: the session around
       // the cited events, the identity, the triage so far (the baseline snapshot is `baseline`).
-      const [events, identities, triage] = await Promise.all([
+      const [session, identities, triage] = await Promise.all([
         storage.actions.withSessions(finding.identity_id, finding.event_ids, DETAIL_EVENTS),
         storage.identities.byIds([finding.identity_id]),
         storage.records.triageOf(id),
@@ -123,8 +125,8 @@ export function registerFindingRoutes(
         ...finding,
         assignee: triage.at(-1)?.assignee ?? '',
         identity: identities.get(finding.identity_id) ?? null,
-        events,
-        events_truncated: events.length >= DETAIL_EVENTS,
+        events: session.events,
+        events_truncated: session.truncated,
         triage,
       };
     },

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { formatZodIssues } from '../common/zod-issues.js';
+import { END_OF_TIME_MS } from '../storage/sql-values.js';
 import { allowed, type Role } from './auth.js';
 
 /** Request helpers shared by the routes: typed 4xx errors, role checks, zod parsing. */
@@ -31,3 +32,15 @@ export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.ou
   }
   return parsed.data;
 }
+
+/** The latest instant the API accepts. */
+export const MAX_TIMESTAMP_MS = END_OF_TIME_MS;
+
+/** Epoch milliseconds or an ISO 8601 date-time, within the range the API stores. */
+export const Timestamp = z.union([
+  z.coerce.number().int().nonnegative().max(MAX_TIMESTAMP_MS),
+  z.iso
+    .datetime({ offset: true })
+    .transform((s) => Date.parse(s))
+    .pipe(z.number().int().nonnegative().max(MAX_TIMESTAMP_MS)),
+]);

@@ -3,7 +3,7 @@ import { readTarGz } from '../evidence/tar.js';
 import {
   chainCheck,
   sourceFromArchive,
-  sourceFromJson,
+  sourceFromJsonText,
   verifyBundle,
   type Check,
   type Verification,
@@ -82,7 +82,7 @@ export async function evidenceBundle(
     if (!stored) throw new Error(`finding ${findingId} could not be recorded in the evidence chain`);
   }
   const { record, recorded_at: _at, ...link } = stored;
-  const [events, triage] = await Promise.all([
+  const [session, triage] = await Promise.all([
     storage.actions.withSessions(finding.identity_id, finding.event_ids, EVIDENCE_EVENT_CAP),
     storage.records.triageOf(findingId),
   ]);
@@ -92,8 +92,8 @@ export async function evidenceBundle(
       link,
       record,
       cited: finding.event_ids,
-      events: events.map((e) => ({ ...e })),
-      eventsTruncated: events.length >= EVIDENCE_EVENT_CAP,
+      events: session.events.map((e) => ({ ...e })),
+      eventsTruncated: session.truncated,
       triage: triage.map((t) => ({ ...t })),
     },
     keys.privateKey,
@@ -118,13 +118,7 @@ function verifyFile(file: string, pinned: KeyObject | null): Verification {
     } catch (e) {
       source = `not a readable archive: ${(e as Error).message}`;
     }
-  } else {
-    try {
-      source = sourceFromJson(JSON.parse(data.toString('utf8')));
-    } catch {
-      source = 'neither JSON nor a .tar.gz archive';
-    }
-  }
+  } else source = sourceFromJsonText(data.toString('utf8'));
   if (typeof source === 'string')
     return { ok: false, checks: [{ name: 'read', ok: false, detail: source }], link: null };
   return verifyBundle(source, pinned);

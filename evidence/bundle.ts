@@ -113,10 +113,19 @@ export function bundleJson(bundle: EvidenceBundle): string {
 }
 
 /** The archive layout: the envelope, the key, and each part as its canonical bytes. */
+export const ENVELOPE_ENTRY = 'manifest.dsse.json';
+export const KEY_ENTRY = 'public-key.pem';
+const partEntry = (name: PartName): string => `parts/${name}.json`;
+
+/** The part an archive entry holds, null when the entry is not a part. */
+export function partNameOf(entry: string): PartName | null {
+  return PART_NAMES.find((name) => partEntry(name) === entry) ?? null;
+}
+
 export function bundleEntries(bundle: EvidenceBundle): TarEntry[] {
   return [
-    { name: 'manifest.dsse.json', data: canonicalBytes(bundle.envelope) },
-    { name: 'public-key.pem', data: Buffer.from(bundle.public_key) },
-    ...PART_NAMES.map((name) => ({ name: `parts/${name}.json`, data: canonicalBytes(bundle.parts[name]) })),
+    { name: ENVELOPE_ENTRY, data: canonicalBytes(bundle.envelope) },
+    { name: KEY_ENTRY, data: Buffer.from(bundle.public_key) },
+    ...PART_NAMES.map((name) => ({ name: partEntry(name), data: canonicalBytes(bundle.parts[name]) })),
   ];
 }

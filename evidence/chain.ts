@@ -21,8 +21,16 @@ export interface ChainLink {
   chain_hash: string;
 }
 
-/** The immutable part of a finding when it opened, with the identity as it was then. */
+/**
+ * The immutable part of a finding when it opened, with the identity as it was then. Passed
+ * through JSON first, as the findings table stores facts: a detector's NaN or undefined fact
+ * becomes what is stored (null, or nothing), never an error that would stop detection.
+ */
 export function detectionRecord(finding: Finding, identity: IdentityRecord | null): Json {
+  return JSON.parse(JSON.stringify(rawRecord(finding, identity))) as Json;
+}
+
+function rawRecord(finding: Finding, identity: IdentityRecord | null): unknown {
   return {
     finding_id: finding.finding_id,
     detector: finding.detector,

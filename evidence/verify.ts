@@ -1,9 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalBytes, sha256Hex } from './canonical.js';
+import { canonicalBytes, canonicalize, sha256Hex } from './canonical.js';
 import { chainHash, chainProblems, recordHash, type ChainLink } from './chain.js';
 import { loadPublicKey, keyId, verifyEnvelope } from './dsse.js';
-import { BUNDLE_FORMAT, MANIFEST_TYPE, ManifestSchema, PART_NAMES, type Manifest } from './bundle.js';
+import {
+  BUNDLE_FORMAT,
+  ENVELOPE_ENTRY,
+  KEY_ENTRY,
+  MANIFEST_TYPE,
+  ManifestSchema,
+  PART_NAMES,
+  partNameOf,
+  type Manifest,
+} from './bundle.js';
 import type { Json } from './canonical.js';
 import type { TarEntry } from './tar.js';
 
@@ -43,7 +52,30 @@ const JsonBundle = z
   })
   .strict();
 
-/** From the JSON form (`GET …/evidence`); parts are compared as their canonical bytes. */
+/**
+ * From the JSON form as downloaded: it must be exactly the canonical JSON the API wrote, so
+ * nothing a JSON parser reads differently (a duplicate key, another spelling of a number) can
+ * hide in it.
+ */
+export function sourceFromJsonText(text: string): BundleSource | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+  let canonical: string;
+  try {
+    canonical = canonicalize(value);
+  } catch (e) {
+    return `not plain JSON: ${(e as Error).message}`;
+  }
+  if (canonical !== text.replace(/\n$/, ''))
+    return 'not the canonical JSON the API wrote (re-serialised or edited): verify the file as downloaded';
+  return sourceFromJson(value);
+}
+
+/** From the JSON form, parsed; parts are compared as their canonical bytes. */
 export function sourceFromJson(value: unknown): BundleSource | string {
   const parsed = JsonBundle.safeParse(value);
   if (!parsed.success)
@@ -60,7 +92,11 @@ export function sourceFromJson(value: unknown): BundleSource | string {
 /** From the archive form; parts are compared byte for byte as stored. */
 export function sourceFromArchive(entries: readonly TarEntry[]): BundleSource | string {
   const byName = new Map(entries.map((e) => [e.name, Buffer.from(e.data)]));
-  const envelope = byName.get('manifest.dsse.json');
+  const stray = [...byName.keys()].filter(
+    (name) => name !== ENVELOPE_ENTRY && name !== KEY_ENTRY && partNameOf(name) === null,
+  );
+  if (stray.length > 0) return `the archive holds entries a bundle does not: ${stray.join(', ')}`;
+  const envelope = byName.get(ENVELOPE_ENTRY);
   if (!envelope) return 'the archive has no manifest.dsse.json';
   let parsed: unknown;
   try {
@@ -69,9 +105,11 @@ export function sourceFromArchive(entries: readonly TarEntry[]): BundleSource | 
     return 'manifest.dsse.json is not JSON';
   }
   const parts = new Map<string, Buffer>();
-  for (const [name, data] of byName)
-    if (name.startsWith('parts/') && name.endsWith('.json')) parts.set(name.slice(6, -5), data);
-  return { envelope: parsed, publicKeyPem: byName.get('public-key.pem')?.toString('utf8') ?? null, parts };
+  for (const [name, data] of byName) {
+    const part = partNameOf(name);
+    if (part !== null) parts.set(part, data);
+  }
+  return { envelope: parsed, publicKeyPem: byName.get(KEY_ENTRY)?.toString('utf8') ?? null, parts };
 }
 
 /** Verifies one bundle; `pinned` is the key it must be signed with (else the bundle's own). */
@@ -99,7 +137,13 @@ export function verifyBundle(source: BundleSource, pinned: KeyObject | null): Ve
       add('key', false, 'no public key: pass --pubkey');
       return done();
     }
-    add('key', true, `the bundle's own key ${keyId(key)} (not pinned: pass --pubkey to check it is yours)`);
+    // Anyone can edit a part and sign a new manifest with a key of their own: a bundle's own key
+    // shows the parts are intact for that key, never who signed them.
+    add(
+      'key',
+      false,
+      `not pinned: checked against the bundle's own key ${keyId(key)}, which proves nothing about the signer; pass --pubkey with scopewatch's signing key (GET /v1/keys/signing)`,
+    );
   } else add('key', true, `pinned key ${keyId(key)}`);
 
   const envelope = verifyEnvelope(source.envelope, key, MANIFEST_TYPE);
@@ -137,7 +181,7 @@ export function verifyBundle(source: BundleSource, pinned: KeyObject | null): Ve
     const actual = bytes ? sha256Hex(bytes) : null;
     add(
       `part ${part.name}`,
-      actual === part.sha256,
+      actual === part.sha256 && bytes?.length === part.bytes,
       actual === null
         ? 'missing'
         : actual === part.sha256

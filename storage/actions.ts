@@ -1,5 +1,5 @@
 import { startOfDay } from '../common/time.js';
-import type { DetectorEvent } from '../model/detector-event.js';
+import { compareEvents, type DetectorEvent } from '../model/detector-event.js';
 import type { ActionRow, IngestErrorRow } from '../model/rows.js';
 import type { SqlGateway } from './gateway.js';
 import { insertIsolatingRejects, type InsertOutcome } from './insert-rejects.js';
@@ -55,22 +55,29 @@ export class ActionsRepository {
   }
 
   /**
-   * For evidence: these events of one identity and every event of their sessions, in judging
-   * order, at most `cap` (the caller learns of a cut from getting cap events back).
+   * For evidence and finding detail: these events of one identity and every event of their
+   * sessions, in judging order, at most `cap`: the cited events always, then the earliest of
+   * the rest. `truncated` when there were more.
    */
-  async withSessions(identityId: string, eventIds: readonly string[], cap: number): Promise<DetectorEvent[]> {
-    if (eventIds.length === 0) return [];
+  async withSessions(
+    identityId: string,
+    eventIds: readonly string[],
+    cap: number,
+  ): Promise<{ events: DetectorEvent[]; truncated: boolean }> {
+    if (eventIds.length === 0) return { events: [], truncated: false };
     const actions = this.ch.table('actions');
-    return this.ch.query<DetectorEvent>(
+    const rows = await this.ch.query<DetectorEvent>(
       `SELECT ${EVENT_COLUMNS} FROM (
          SELECT * FROM ${actions} FINAL
          WHERE identity_id = {id:String}
            AND (event_id IN {ids:Array(String)}
                 OR (session != '' AND session IN (
                   SELECT session FROM ${actions} WHERE identity_id = {id:String} AND event_id IN {ids:Array(String)}))))
-       ORDER BY ts, event_id LIMIT {cap:UInt32}`,
-      { id: identityId, ids: [...eventIds], cap },
+       ORDER BY event_id IN {ids:Array(String)} DESC, ts, event_id LIMIT {cap:UInt32}`,
+      { id: identityId, ids: [...eventIds], cap: cap + 1 },
     );
+    const events = rows.slice(0, cap).sort(compareEvents);
+    return { events, truncated: rows.length > cap };
   }
 
   /** Raw events of each identity from the start of its cut's day up to (not including) the cut. */

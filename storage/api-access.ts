@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SqlGateway } from './gateway.js';
-import { dt } from './sql-values.js';
+import { dt, END_OF_TIME_MS } from './sql-values.js';
 
 /**
  * `api_keys` (keys created at run time: role, name and the SHA-256 of the secret, never the
@@ -91,7 +91,7 @@ export class ApiAccessRepository {
        ORDER BY at DESC`,
       {
         from: dt(filter.from ?? 0),
-        to: dt(filter.to ?? 4102444800000),
+        to: dt(filter.to ?? END_OF_TIME_MS),
         key: filter.key_id ?? '',
         status: filter.status ?? 0,
         limit,

@@ -2,7 +2,7 @@ import { heldForTriage } from '../model/baseline-policy.js';
 import { FINDING_STATUSES, SEVERITIES, type BaselineFacts, type Finding } from '../model/finding.js';
 import type { FindingRecordsRepository } from './finding-records.js';
 import type { SqlGateway } from './gateway.js';
-import { dt } from './sql-values.js';
+import { dt, END_OF_TIME_MS } from './sql-values.js';
 
 /**
  * The `findings` table: detection writes new row versions as repeats arrive, triage writes
@@ -60,7 +60,7 @@ function filterParams(filter: FindingFilter): Record<string, unknown> {
     severity: filter.severity ?? '',
     status: filter.status ?? '',
     from: dt(filter.from ?? 0),
-    to: dt(filter.to ?? 4102444800000),
+    to: dt(filter.to ?? END_OF_TIME_MS),
     min_score: filter.minScore ?? 0,
     text: filter.text ?? '',
   };

@@ -14,6 +14,7 @@ import {
   chainCheck,
   sourceFromArchive,
   sourceFromJson,
+  sourceFromJsonText,
   verifyBundle,
   type BundleSource,
 } from '../../../evidence/verify.js';
@@ -105,10 +106,29 @@ describe('evidence bundles', () => {
     const archive = sourceFromArchive(readTarGz(writeTarGz(bundleEntries(bundle), 0)));
     if (typeof archive === 'string') throw new Error(archive);
     expect(verifyBundle(archive, keys.publicKey).ok).toBe(true);
+    // The bundle's own key shows the parts are intact for that key, never who signed: not verified.
     const own = verifyBundle(archive, null);
-    expect(own.ok).toBe(true);
+    expect(own.ok).toBe(false);
+    expect(own.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['key']);
     expect(own.checks[0]?.detail).toContain('not pinned');
     expect(bundle.parts.frameworks).toContainEqual(expect.objectContaining({ id: 'EU-AI-ACT:ART12' }));
+  });
+
+  it("accepts the JSON form only as written, and archives only with a bundle's entries", () => {
+    const text = bundleJson(buildBundle(input(1), keys.privateKey, keys.publicKey));
+    const exact = sourceFromJsonText(text);
+    if (typeof exact === 'string') throw new Error(exact);
+    expect(verifyBundle(exact, keys.publicKey).ok).toBe(true);
+    expect(sourceFromJsonText(`${text}\n`)).not.toBeTypeOf('string');
+    expect(sourceFromJsonText(JSON.stringify(JSON.parse(text), null, 2))).toMatch(/not the canonical JSON/);
+    // A duplicate key another parser would read differently.
+    expect(sourceFromJsonText(text.replace('{"envelope":', '{"format":"x","envelope":'))).toMatch(
+      /canonical/,
+    );
+    const entries = bundleEntries(buildBundle(input(1), keys.privateKey, keys.publicKey));
+    expect(sourceFromArchive([...entries, { name: 'parts/extra.json', data: Buffer.from('{}') }])).toMatch(
+      /entries a bundle does not: parts\/extra.json/,
+    );
   });
 
   it('is byte-identical when built twice from the same data', () => {
