@@ -47,7 +47,9 @@ export function registerAccessRoutes(
         created_at: createdAt,
         created_by: request.apiKey?.keyId ?? '',
       });
-      await keyring.reload();
+      // This process accepts the key at once; others within their refresh interval (as would this
+      // one, should the re-read fail now: the key is stored, and its secret must still be shown).
+      await keyring.reload().catch(() => undefined);
       // The only time the secret is shown: only its hash is kept.
       return reply
         .code(201)

@@ -37,7 +37,7 @@ export class AuditWriter {
       try {
         await this.store.audit(batch);
       } catch (error) {
-        this.rows = [...batch, ...this.rows];
+        this.rows = [...batch, ...this.rows].slice(-this.maxBuffered);
         this.logger.warn('api audit write failed; retrying with the next batch', {
           rows: batch.length,
           error,

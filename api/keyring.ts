@@ -34,7 +34,12 @@ export class KeyRing {
     this.loading ??= this.reload(now).finally(() => {
       this.loading = null;
     });
-    await this.loading;
+    try {
+      await this.loading;
+    } finally {
+      // A failed read is not retried on every request: the next try waits the interval too.
+      this.loadedAt = Math.max(this.loadedAt, now);
+    }
   }
 
   async reload(now = Date.now()): Promise<void> {

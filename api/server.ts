@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
@@ -57,9 +57,17 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   );
 
   app.decorateRequest('apiKey', null);
+  // The route as matched (the router decodes the path: `/%761/…` is `/v1/…`), else the URL.
+  const isApi = (request: FastifyRequest): boolean =>
+    (request.routeOptions.url ?? request.url).startsWith('/v1');
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v1')) return;
-    await keyring.fresh();
+    if (!isApi(request)) return;
+    try {
+      await keyring.fresh();
+    } catch (error) {
+      // ClickHouse unreachable: the keys read last (and configured keys) keep working.
+      logger.warn('could not re-read API keys; using the last ones read', { error });
+    }
     request.apiKey = keyring.authenticate(presentedKey(request.headers));
     const wait = limiter.take(request.apiKey?.keyId ?? `ip:${request.ip}`);
     if (wait > 0)
@@ -73,7 +81,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
     requests.inc(1, { route, status: String(reply.statusCode) });
-    if (request.url.startsWith('/v1')) {
+    if (isApi(request)) {
       auditLog.add({
         at: Date.now(),
         key_id: request.apiKey?.keyId ?? '',

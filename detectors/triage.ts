@@ -23,11 +23,12 @@ export async function triageFinding(
   const current = await storage.findings.get(id);
   if (!current) return undefined;
   const updated: Finding = { ...current, status };
-  const history = assignee === undefined ? await storage.records.triageOf(id) : [];
+  const history = await storage.records.triageOf(id);
   // The history first: a decision is never in effect without its entry in the audit trail.
   await storage.records.addTriage({
     finding_id: id,
-    at: Date.now(),
+    // Strictly after the previous decision, so the history has one order even within a millisecond.
+    at: Math.max(Date.now(), (history.at(-1)?.at ?? 0) + 1),
     previous_status: current.status,
     status,
     note,

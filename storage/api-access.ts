@@ -55,19 +55,25 @@ export class ApiAccessRepository {
   }
 
   /** Every key ever created (revoked ones with revoked_at), newest first. */
-  async keys(): Promise<StoredApiKey[]> {
+  keys(): Promise<StoredApiKey[]> {
+    return this.selectKeys('1', {});
+  }
+
+  private async selectKeys(where: string, params: Record<string, unknown>): Promise<StoredApiKey[]> {
+    // Filter and order inside: the output aliases must not shadow the columns.
     const rows = await this.ch.query<unknown>(
       `SELECT key_id, role, name, toString(hash) AS hash,
               toFloat64(toUnixTimestamp64Milli(created_at)) AS created_at, created_by,
               if(isNull(revoked_at), NULL, toFloat64(toUnixTimestamp64Milli(assumeNotNull(revoked_at)))) AS revoked_at
-       FROM ${this.ch.table('api_keys')} FINAL ORDER BY created_at DESC, key_id`,
+       FROM (SELECT * FROM ${this.ch.table('api_keys')} FINAL WHERE ${where} ORDER BY created_at DESC, key_id)`,
+      params,
     );
     return rows.map((r) => KeyRow.parse(r));
   }
 
   /** Revokes a key; false when there is no such key (or it was revoked already). */
   async revokeKey(keyId: string, at: number): Promise<boolean> {
-    const key = (await this.keys()).find((k) => k.key_id === keyId);
+    const [key] = await this.selectKeys('key_id = {id:String}', { id: keyId });
     if (!key || key.revoked_at !== null) return false;
     await this.ch.insert('api_keys', [{ ...key, revoked_at: at, updated_at: at }]);
     return true;

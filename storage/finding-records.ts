@@ -133,7 +133,8 @@ export class FindingRecordsRepository {
   async triageOf(findingId: string): Promise<TriageEntry[]> {
     const rows = await this.ch.query<unknown>(
       `SELECT finding_id, toFloat64(toUnixTimestamp64Milli(at)) AS at, previous_status, status, note, assignee, key_id
-       FROM ${this.ch.table('finding_triage')} WHERE finding_id = {id:String} ORDER BY at`,
+       FROM (SELECT * FROM ${this.ch.table('finding_triage')} WHERE finding_id = {id:String}
+             ORDER BY at, status)`,
       { id: findingId },
     );
     return rows.map((r) => TriageRow.parse(r));
