@@ -64,6 +64,7 @@ export const ManifestSchema = z
     ),
     chain: z
       .object({
+        chain: z.string(),
         seq: z.number().int().positive(),
         finding_id: z.string(),
         record_hash: z.string(),

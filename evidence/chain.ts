@@ -14,6 +14,8 @@ import { canonicalize, sha256Hex, type Json } from './canonical.js';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export interface ChainLink {
+  /** Which chain: one per writing process, each with its own sequence from 1. */
+  chain: string;
   seq: number;
   finding_id: string;
   record_hash: string;
@@ -88,14 +90,16 @@ export function chainHash(prevHash: string, recordHashHex: string): string {
   return sha256Hex(`${prevHash}:${recordHashHex}`);
 }
 
-/** The next link after `head` (null: the chain is empty). */
+/** The next link of `chain` after `head` (null: the chain is empty). */
 export function nextLink(
+  chain: string,
   head: Pick<ChainLink, 'seq' | 'chain_hash'> | null,
   findingId: string,
   recordHashHex: string,
 ): ChainLink {
   const prev = head?.chain_hash ?? GENESIS_HASH;
   return {
+    chain,
     seq: head ? head.seq + 1 : 1,
     finding_id: findingId,
     record_hash: recordHashHex,
@@ -109,14 +113,24 @@ export function linkProblem(link: ChainLink): string | null {
   const expected = chainHash(link.prev_hash, link.record_hash);
   return expected === link.chain_hash
     ? null
-    : `chain: record #${String(link.seq)} (${link.finding_id}) has chain hash ${link.chain_hash}, its parts give ${expected}`;
+    : `chain ${link.chain}: record #${String(link.seq)} (${link.finding_id}) has chain hash ${link.chain_hash}, its parts give ${expected}`;
 }
 
 /**
- * Problems in a run of links (any order; checked by seq): each must follow from its parts, and
- * each must name the one before it. A gap in seq is a removed record.
+ * Problems in runs of links (any order; per chain, checked by seq): each must follow from its
+ * parts, and each must name the one before it. A gap in seq is a removed record.
  */
 export function chainProblems(links: readonly ChainLink[]): string[] {
+  const chains = new Map<string, ChainLink[]>();
+  for (const link of links) {
+    const list = chains.get(link.chain);
+    if (list) list.push(link);
+    else chains.set(link.chain, [link]);
+  }
+  return [...chains.keys()].sort().flatMap((chain) => oneChainProblems(chains.get(chain) ?? []));
+}
+
+function oneChainProblems(links: readonly ChainLink[]): string[] {
   const sorted = [...links].sort((a, b) => a.seq - b.seq);
   const problems: string[] = [];
   for (const [i, link] of sorted.entries()) {
@@ -125,20 +139,22 @@ export function chainProblems(links: readonly ChainLink[]): string[] {
     const before = sorted[i - 1];
     if (!before) {
       if (link.seq === 1 && link.prev_hash !== GENESIS_HASH)
-        problems.push(`chain: record #1 (${link.finding_id}) does not start from the genesis hash`);
+        problems.push(
+          `chain ${link.chain}: record #1 (${link.finding_id}) does not start from the genesis hash`,
+        );
       continue;
     }
     if (link.seq === before.seq)
       problems.push(
-        `chain: two records claim #${String(link.seq)} (${before.finding_id}, ${link.finding_id})`,
+        `chain ${link.chain}: two records claim #${String(link.seq)} (${before.finding_id}, ${link.finding_id})`,
       );
     else if (link.seq !== before.seq + 1)
       problems.push(
-        `chain: records #${String(before.seq + 1)}–#${String(link.seq - 1)} are missing between ${before.finding_id} and ${link.finding_id}`,
+        `chain ${link.chain}: records #${String(before.seq + 1)}–#${String(link.seq - 1)} are missing between ${before.finding_id} and ${link.finding_id}`,
       );
     else if (link.prev_hash !== before.chain_hash)
       problems.push(
-        `chain: record #${String(link.seq)} (${link.finding_id}) names predecessor ${link.prev_hash}, but #${String(before.seq)} (${before.finding_id}) is ${before.chain_hash}`,
+        `chain ${link.chain}: record #${String(link.seq)} (${link.finding_id}) names predecessor ${link.prev_hash}, but #${String(before.seq)} (${before.finding_id}) is ${before.chain_hash}`,
       );
   }
   return problems;

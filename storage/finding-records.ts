@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { detectionRecord, nextLink, recordHash, type ChainLink } from '../evidence/chain.js';
 import { canonicalize, type Json } from '../evidence/canonical.js';
@@ -9,12 +10,10 @@ import type { IdentitiesRepository } from './identities.js';
  * `finding_records` (the hash chain: one immutable detection record per finding) and
  * `finding_triage` (every triage decision), the stored half of evidence bundles.
  *
- * Links are appended by one writer at a time in this process (appends queue behind each
- * other), and a finding already recorded is never recorded again, so a retried save adds
- * nothing. Two processes appending to one database at once would both extend the same head:
- * verification reports that as two records claiming one position. Run detection that saves
- * findings in one process per database (the scheduled and streaming paths of `scopewatch run`
- * share it).
+ * Each process extends its own chain ('host:pid'), one append at a time, so processes that
+ * store findings side by side (ingest's streaming detection, the scheduled pass, the API
+ * recording an older finding) never race for one position. A finding already recorded is
+ * never recorded again, so a retried save adds nothing.
  */
 
 export interface StoredRecord extends ChainLink {
@@ -35,8 +34,9 @@ export interface TriageEntry {
   key_id: string;
 }
 
-const LINK_SELECT = `seq, finding_id, toFloat64(toUnixTimestamp64Milli(recorded_at)) AS recorded_at, record,
-  toString(record_hash) AS record_hash, toString(prev_hash) AS prev_hash, toString(chain_hash) AS chain_hash`;
+const LINK_COLUMNS = `toString(chain) AS chain, seq, finding_id, toString(record_hash) AS record_hash,
+  toString(prev_hash) AS prev_hash, toString(chain_hash) AS chain_hash`;
+const LINK_SELECT = `${LINK_COLUMNS}, toFloat64(toUnixTimestamp64Milli(recorded_at)) AS recorded_at, record`;
 
 const Status = z.enum(FINDING_STATUSES);
 const TriageRow = z.object({
@@ -58,18 +58,28 @@ function toStored(row: RecordRow): StoredRecord {
   return { ...row, record: JSON.parse(row.record) as Json };
 }
 
-export class FindingRecordsRepository {
-  private queue: Promise<unknown> = Promise.resolve();
+/** This process's chain unless configured: processes running side by side never share one. */
+export const DEFAULT_CHAIN = `${hostname()}:${String(process.pid)}`;
 
+/** Appends per chain, one at a time, however many repository objects this process made. */
+const queues = new Map<string, Promise<unknown>>();
+
+export class FindingRecordsRepository {
   constructor(
     private readonly ch: SqlGateway,
     private readonly identities: Pick<IdentitiesRepository, 'byIds'>,
+    /** The chain this process extends. */
+    readonly chain: string = DEFAULT_CHAIN,
   ) {}
 
   /** Records findings stored for the first time (in finding_id order), each linked to the last. */
   append(findings: readonly Finding[]): Promise<void> {
-    const run = this.queue.then(() => this.appendNow(findings));
-    this.queue = run.catch(() => undefined);
+    const key = `${this.ch.database}\u0000${this.chain}`;
+    const run = (queues.get(key) ?? Promise.resolve()).then(() => this.appendNow(findings));
+    queues.set(
+      key,
+      run.catch(() => undefined),
+    );
     return run;
   }
 
@@ -81,7 +91,7 @@ export class FindingRecordsRepository {
       { ids },
     );
     const recorded = new Set(done.map((r) => r.finding_id));
-    const fresh = [...findings]
+    const fresh = [...new Map(findings.map((f) => [f.finding_id, f])).values()]
       .filter((f) => !recorded.has(f.finding_id))
       .sort((a, b) => (a.finding_id < b.finding_id ? -1 : 1));
     if (fresh.length === 0) return;
@@ -90,19 +100,21 @@ export class FindingRecordsRepository {
     const now = Date.now();
     const rows = fresh.map((finding) => {
       const record = detectionRecord(finding, identities.get(finding.identity_id) ?? null);
-      const link = nextLink(head, finding.finding_id, recordHash(record));
+      const link = nextLink(this.chain, head, finding.finding_id, recordHash(record));
       head = link;
       return { ...link, recorded_at: now, record: canonicalize(record) };
     });
     await this.ch.insert('finding_records', rows);
   }
 
-  /** The last link, null when nothing is recorded yet. */
+  /** The last link of this process's chain, null when it has none yet. */
   async head(): Promise<ChainLink | null> {
-    const [row] = await this.ch.query<RecordRow>(
-      `SELECT ${LINK_SELECT} FROM ${this.ch.table('finding_records')} ORDER BY seq DESC LIMIT 1`,
+    const [row] = await this.ch.query<ChainLink>(
+      `SELECT ${LINK_COLUMNS} FROM ${this.ch.table('finding_records')} WHERE chain = {chain:String}
+       ORDER BY seq DESC LIMIT 1`,
+      { chain: this.chain },
     );
-    return row ? toStored(row) : null;
+    return row ?? null;
   }
 
   async forFinding(findingId: string): Promise<StoredRecord | undefined> {
@@ -114,15 +126,11 @@ export class FindingRecordsRepository {
     return row ? toStored(row) : undefined;
   }
 
-  /** Links (without records) with seq in [from, to], in order: the chain to check. */
-  async links(from: number, to: number): Promise<ChainLink[]> {
-    const rows = await this.ch.query<ChainLink>(
-      `SELECT seq, finding_id, toString(record_hash) AS record_hash, toString(prev_hash) AS prev_hash,
-              toString(chain_hash) AS chain_hash
-       FROM ${this.ch.table('finding_records')} WHERE seq >= {from:UInt64} AND seq <= {to:UInt64} ORDER BY seq`,
-      { from, to },
+  /** Every link (without records) of every chain, in chain and seq order: the chains to check. */
+  links(): Promise<ChainLink[]> {
+    return this.ch.query<ChainLink>(
+      `SELECT ${LINK_COLUMNS} FROM ${this.ch.table('finding_records')} ORDER BY chain, seq`,
     );
-    return rows;
   }
 
   async addTriage(entry: TriageEntry): Promise<void> {

@@ -9,6 +9,7 @@ import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
 import { generateDemoEvents } from '../../demo/generator.js';
 import { DetectionRunner } from '../../detectors/runner.js';
 import { chainProblems } from '../../evidence/chain.js';
+import { FindingRecordsRepository } from '../../storage/finding-records.js';
 import { readTarGz } from '../../evidence/tar.js';
 import { sourceFromArchive, sourceFromJson, verifyBundle } from '../../evidence/verify.js';
 import { replayFile } from '../../ingest/replay.js';
@@ -73,12 +74,37 @@ describe('evidence bundles', () => {
     const records = storageOf(clickhouse()).records;
     const head = await records.head();
     expect(head?.seq).toBe(all.length);
-    const links = await records.links(1, head?.seq ?? 0);
+    const links = await records.links();
     expect(chainProblems(links)).toEqual([]);
     expect(new Set(links.map((l) => l.finding_id))).toEqual(new Set(all.map((f) => f.finding_id)));
     // Saving the same findings again (a repeat, a retried batch) adds no record.
     await storageOf(clickhouse()).findings.saveDetected(all.slice(0, 2));
     expect((await records.head())?.seq).toBe(all.length);
+
+    // Two writers (say ingest's streaming detection and the scheduled pass, in two processes)
+    // appending at the same time each extend their own chain: no position is claimed twice.
+    const template = all[0];
+    if (!template) throw new Error('no finding');
+    const writer = (chain: string) =>
+      new FindingRecordsRepository(clickhouse(), storageOf(clickhouse()).identities, chain);
+    const made = (prefix: string) =>
+      Array.from({ length: 5 }, (_, i) => ({ ...template, finding_id: `f-${prefix}-${String(i)}` }));
+    await Promise.all([
+      writer('host-a:1').append(made('a1')),
+      writer('host-b:1').append(made('b1')),
+      writer('host-a:1').append(made('a2')),
+      writer('host-b:1').append(made('b2')),
+    ]);
+    const both = await records.links();
+    expect(chainProblems(both)).toEqual([]);
+    expect(both.filter((l) => l.chain === 'host-a:1').map((l) => l.seq)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    ]);
+    // A record removed from a chain is reported with the positions missing.
+    const gap = both.filter((l) => !(l.chain === 'host-b:1' && l.seq === 4));
+    expect(chainProblems(gap)).toEqual([
+      expect.stringMatching(/^chain host-b:1: records #4–#4 are missing between f-b\d-\d and f-b\d-\d$/),
+    ]);
   });
 
   it('serves a signed bundle only to compliance, 404 for unknown ids, 400 for bad formats', async () => {
@@ -164,7 +190,8 @@ describe('evidence bundles', () => {
 
     // Offline, as `scopewatch verify` does: two consecutive bundles and their chain; then one
     // changed byte, and a missing bundle between two others.
-    const [a, b, c] = [...(await storageOf(clickhouse()).records.links(1, 3))];
+    const own = storageOf(clickhouse()).records;
+    const [a, b, c] = (await own.links()).filter((l) => l.chain === own.chain);
     const files = await Promise.all(
       [a, b, c].map(async (link, i) => {
         const out = path.join(config.dataDir, `bundle-${String(i)}.json`);

@@ -57,7 +57,7 @@ function chain(n: number): { links: ChainLink[]; input: (i: number) => EvidenceI
   for (let i = 0; i < n; i += 1) {
     const record = detectionRecord(finding(`f-${String(i)}`), null);
     records.push(record);
-    links.push(nextLink(links.at(-1) ?? null, `f-${String(i)}`, recordHash(record)));
+    links.push(nextLink('host:1', links.at(-1) ?? null, `f-${String(i)}`, recordHash(record)));
   }
   return {
     links,
