@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { bundleEntries, bundleJson, type EvidenceBundle } from '../evidence/bundle.js';
 import { writeTarGz } from '../evidence/tar.js';
-import { HttpError, parseQuery, requireRole } from './http.js';
+import { FindingIdParams, HttpError, parseQuery, requireRole } from './http.js';
 import { docs } from './openapi.js';
 
 /** Evidence routes (DESIGN.md "Evidence bundle"): a finding's signed bundle, the signing key. */
@@ -12,7 +12,6 @@ export interface EvidenceService {
   publicKeyPem: string;
 }
 
-const IdParams = z.object({ id: z.string().min(1).max(64) }).strict();
 const EvidenceQuery = z.object({ format: z.enum(['json', 'archive']).default('json') }).strict();
 
 /** The archive's entries carry the finding's creation time: the same bundle, the same bytes. */
@@ -27,12 +26,12 @@ export function registerEvidenceRoutes(app: FastifyInstance, evidence: EvidenceS
     docs({
       summary: "A finding's signed evidence bundle (JSON or .tar.gz)",
       tags: ['evidence'],
-      params: IdParams,
+      params: FindingIdParams,
       querystring: EvidenceQuery,
     }),
     async (request, reply) => {
       requireRole(request, ['compliance']);
-      const { id } = parseQuery(IdParams, request.params);
+      const { id } = parseQuery(FindingIdParams, request.params);
       const { format } = parseQuery(EvidenceQuery, request.query);
       const bundle = await evidence.bundle(id);
       if (!bundle) throw new HttpError(404, `no finding ${id}`);

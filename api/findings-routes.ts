@@ -4,7 +4,7 @@ import { FINDING_STATUSES, SEVERITIES, type Finding } from '../model/finding.js'
 import { FINDING_SORTS, type FindingSort, type PagePosition } from '../storage/findings.js';
 import type { Repositories } from '../storage/repositories.js';
 import { triageFinding } from '../detectors/triage.js';
-import { HttpError, MAX_TIMESTAMP_MS, parseQuery, requireRole, Timestamp } from './http.js';
+import { FindingIdParams, HttpError, MAX_TIMESTAMP_MS, parseQuery, requireRole, Timestamp } from './http.js';
 import { docs } from './openapi.js';
 
 /** Findings and identity-risk routes (DESIGN.md "API"): list, read, triage. */
@@ -53,8 +53,6 @@ function decodeCursor(sort: FindingSort, cursor: string): PagePosition {
     throw new HttpError(400, `invalid query: cursor: it continues sort=${position.data.s}, not sort=${sort}`);
   return { key: position.data.k, id: position.data.i };
 }
-
-const IdParams = z.object({ id: z.string().min(1).max(64) }).strict();
 
 /** Closing a finding either way must say why: an auditor reads these reasons. */
 const NEEDS_REASON: readonly string[] = ['false_positive', 'resolved'];
@@ -107,11 +105,11 @@ export function registerFindingRoutes(
     docs({
       summary: 'One finding with its session, identity and triage',
       tags: ['findings'],
-      params: IdParams,
+      params: FindingIdParams,
     }),
     async (request) => {
       requireRole(request, ['analyst', 'compliance']);
-      const { id } = parseQuery(IdParams, request.params);
+      const { id } = parseQuery(FindingIdParams, request.params);
       const finding = await storage.findings.get(id);
       if (!finding) throw new HttpError(404, `no finding ${id}`);
       // The finding's fields as listed, then what an analyst needs beside it: the session around
@@ -134,10 +132,10 @@ export function registerFindingRoutes(
 
   app.get(
     '/v1/findings/:id/triage',
-    docs({ summary: "A finding's triage history", tags: ['findings'], params: IdParams }),
+    docs({ summary: "A finding's triage history", tags: ['findings'], params: FindingIdParams }),
     async (request) => {
       requireRole(request, ['analyst', 'compliance']);
-      const { id } = parseQuery(IdParams, request.params);
+      const { id } = parseQuery(FindingIdParams, request.params);
       if (!(await storage.findings.get(id))) throw new HttpError(404, `no finding ${id}`);
       return { triage: await storage.records.triageOf(id) };
     },
@@ -145,10 +143,10 @@ export function registerFindingRoutes(
 
   app.patch(
     '/v1/findings/:id',
-    docs({ summary: 'Triage a finding', tags: ['findings'], params: IdParams, body: TriageBody }),
+    docs({ summary: 'Triage a finding', tags: ['findings'], params: FindingIdParams, body: TriageBody }),
     async (request) => {
       requireRole(request, ['analyst']);
-      const { id } = parseQuery(IdParams, request.params);
+      const { id } = parseQuery(FindingIdParams, request.params);
       const body = parseQuery(TriageBody, request.body ?? {});
       const updated = await triageFinding(
         storage,

@@ -44,3 +44,6 @@ export const Timestamp = z.union([
     .transform((s) => Date.parse(s))
     .pipe(z.number().int().nonnegative().max(MAX_TIMESTAMP_MS)),
 ]);
+
+/** A finding id in the path (`/v1/findings/:id…`). */
+export const FindingIdParams = z.object({ id: z.string().min(1).max(64) }).strict();

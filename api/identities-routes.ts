@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { riskScore } from '../detectors/findings.js';
 import { parseIdentityEntry } from '../detectors/registry.js';
-import { LIFECYCLE_STATES, type IdentityRecord } from '../model/identity.js';
+import { identityJson } from '../evidence/chain.js';
+import { LIFECYCLE_STATES } from '../model/identity.js';
 import type { Repositories } from '../storage/repositories.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
 import { docs } from './openapi.js';
@@ -26,27 +27,6 @@ const ListQuery = z
   .strict();
 
 type Storage = Pick<Repositories, 'identities' | 'baselines' | 'findings'>;
-
-function recordJson(r: IdentityRecord): Record<string, unknown> {
-  return {
-    id: r.id,
-    type: r.type,
-    owner: r.owner,
-    purpose: r.purpose,
-    state: r.state,
-    state_changed_at: r.stateChangedAt,
-    registered: r.registered,
-    credentials: r.credentials.map((c) => ({ id: c.id, state: c.state, revoked_at: c.revokedAt })),
-    scope: r.scope
-      ? {
-          tools: r.scope.tools,
-          resources: r.scope.resources,
-          egress_domains: r.scope.egressDomains,
-          approval_required: r.scope.approvalRequired,
-        }
-      : null,
-  };
-}
 
 export function registerIdentityRoutes(app: FastifyInstance, storage: Storage): void {
   app.get(
@@ -123,7 +103,7 @@ export function registerIdentityRoutes(app: FastifyInstance, storage: Storage): 
       const open = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged');
       return {
         identity_id: id,
-        record: record ? recordJson(record) : null,
+        record: record ? identityJson(record) : null,
         baseline: baseline ?? null,
         risk: riskScore(findings, Date.now()),
         open_findings: open.length,
@@ -150,7 +130,7 @@ export function registerIdentityRoutes(app: FastifyInstance, storage: Storage): 
       if (record.stateChangedAt === null && record.state !== 'active' && current?.state !== record.state)
         record.stateChangedAt = Date.now();
       await storage.identities.upsert([record], 'api');
-      return recordJson(record);
+      return identityJson(record);
     },
   );
 }

@@ -58,7 +58,8 @@ function rawRecord(finding: Finding, identity: IdentityRecord | null): unknown {
   };
 }
 
-function identityJson(identity: IdentityRecord): Json {
+/** An identity record in the registry file's (and the API's) shape. */
+export function identityJson(identity: IdentityRecord): Json {
   return {
     id: identity.id,
     type: identity.type,
