@@ -55,6 +55,23 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     'scopewatch_api_requests_total',
     'API requests by route and status',
   );
+  const latency = options.metrics.histogram(
+    'scopewatch_api_request_duration_seconds',
+    'API request latency by route',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  const findingsGauge = options.metrics.gauge(
+    'scopewatch_findings',
+    'Findings stored, by detector, severity and status (read from ClickHouse at most every 15 s)',
+  );
+  let findingsReadAt = -Infinity;
+  const refreshFindingsGauge = async (): Promise<void> => {
+    if (Date.now() - findingsReadAt < 15_000) return;
+    findingsReadAt = Date.now();
+    const counts = await storage.findings.countsBy();
+    findingsGauge.reset();
+    for (const { n, ...labels } of counts) findingsGauge.set(n, labels);
+  };
 
   app.decorateRequest('apiKey', null);
   // The route as matched (the router decodes the path: `/%761/…` is `/v1/…`), else the URL.
@@ -81,6 +98,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
     requests.inc(1, { route, status: String(reply.statusCode) });
+    latency.observe(reply.elapsedTime / 1000, { route });
     if (isApi(request)) {
       auditLog.add({
         at: Date.now(),
@@ -133,8 +151,16 @@ export function buildApi(options: ApiOptions): FastifyInstance {
         return { status: 'ready' };
       },
     );
-    routes.get('/metrics', docs({ summary: 'Prometheus metrics', tags: ['health'] }), (_request, reply) =>
-      reply.type('text/plain; version=0.0.4').send(options.metrics.render()),
+    routes.get(
+      '/metrics',
+      docs({ summary: 'Prometheus metrics', tags: ['health'] }),
+      async (_request, reply) => {
+        // The findings gauge is best effort: a scrape while ClickHouse is away still gets the rest.
+        await refreshFindingsGauge().catch((error: unknown) => {
+          logger.warn('could not read finding counts for /metrics', { error });
+        });
+        return reply.type('text/plain; version=0.0.4').send(options.metrics.render());
+      },
     );
 
     routes.get(

@@ -1,6 +1,6 @@
 /**
- * A minimal Prometheus-text metrics registry: counters and gauges with optional labels.
- * Enough for /metrics without pulling a client library into the hot path.
+ * A minimal Prometheus-text metrics registry: counters, gauges and histograms with optional
+ * labels. Enough for /metrics without pulling a client library into the hot path.
  */
 
 type Labels = Record<string, string>;
@@ -39,15 +39,76 @@ export interface Counter {
 export interface Gauge {
   set(value: number, labels?: Labels): void;
   get(labels?: Labels): number;
+  /** Forgets every label set (a gauge rebuilt whole from a fresh reading). */
+  reset(): void;
+}
+
+export interface Histogram {
+  observe(value: number, labels?: Labels): void;
+}
+
+/** Cumulative bucket counts, sum and count per label set, rendered as Prometheus histograms. */
+class HistogramSeries {
+  private readonly values = new Map<
+    string,
+    { labels: Labels; buckets: number[]; sum: number; count: number }
+  >();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly bounds: readonly number[],
+  ) {}
+
+  observe(value: number, labels: Labels = {}): void {
+    const key = labelKey(labels);
+    let entry = this.values.get(key);
+    if (!entry) {
+      entry = { labels, buckets: this.bounds.map(() => 0), sum: 0, count: 0 };
+      this.values.set(key, entry);
+    }
+    for (const [i, bound] of this.bounds.entries())
+      if (value <= bound) entry.buckets[i] = (entry.buckets[i] ?? 0) + 1;
+    entry.sum += value;
+    entry.count += 1;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const { labels, buckets, sum, count } of this.values.values()) {
+      for (const [i, bound] of this.bounds.entries())
+        lines.push(
+          `${this.name}_bucket${labelKey({ ...labels, le: String(bound) })} ${String(buckets[i] ?? 0)}`,
+        );
+      lines.push(`${this.name}_bucket${labelKey({ ...labels, le: '+Inf' })} ${String(count)}`);
+      lines.push(`${this.name}_sum${labelKey(labels)} ${String(sum)}`);
+      lines.push(`${this.name}_count${labelKey(labels)} ${String(count)}`);
+    }
+    return lines.join('\n');
+  }
 }
 
 export class MetricsRegistry {
-  private readonly series = new Map<string, Series>();
+  private readonly series = new Map<string, Series | HistogramSeries>();
 
   private register(name: string, help: string, type: 'counter' | 'gauge'): Series {
     const existing = this.series.get(name);
-    if (existing) return existing;
+    if (existing instanceof Series) return existing;
+    if (existing) throw new Error(`metric ${name} is already a histogram`);
     const created = new Series(name, help, type);
+    this.series.set(name, created);
+    return created;
+  }
+
+  histogram(name: string, help: string, bounds: readonly number[]): Histogram {
+    const existing = this.series.get(name);
+    if (existing instanceof HistogramSeries) return existing;
+    if (existing) throw new Error(`metric ${name} is already a ${existing.type}`);
+    const created = new HistogramSeries(
+      name,
+      help,
+      [...bounds].sort((a, b) => a - b),
+    );
     this.series.set(name, created);
     return created;
   }
@@ -71,6 +132,9 @@ export class MetricsRegistry {
         s.values.set(labelKey(labels), value);
       },
       get: (labels) => s.values.get(labelKey(labels)) ?? 0,
+      reset: () => {
+        s.values.clear();
+      },
     };
   }
 

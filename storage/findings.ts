@@ -239,6 +239,16 @@ export class FindingsRepository {
     );
   }
 
+  /** How many findings there are per detector, severity and status (for /metrics). */
+  countsBy(): Promise<{ detector: string; severity: string; status: string; n: number }[]> {
+    return this.ch.query(
+      `SELECT toString(detector) AS detector, toString(severity) AS severity, toString(status) AS status,
+              toFloat64(count()) AS n
+       FROM (SELECT detector, severity, status FROM ${this.ch.table('findings')} FINAL)
+       GROUP BY detector, severity, status ORDER BY detector, severity, status`,
+    );
+  }
+
   /** What risk is computed from, for every open or acknowledged finding. */
   async openRisk(): Promise<Pick<Finding, 'identity_id' | 'severity' | 'status' | 'last_ts'>[]> {
     const rows = await this.ch.query<{

@@ -150,6 +150,13 @@ describe('evidence bundles', () => {
 
     const key = await api.inject({ method: 'GET', url: '/v1/keys/signing', headers: auth(analyst) });
     expect(key.body).toBe(evidence.publicKeyPem);
+
+    // Prometheus: findings by detector, severity and status, and request latency by route.
+    const metrics = (await api.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^scopewatch_findings\{detector="[^"]+",severity="[^"]+",status="open"\} \d+$/m);
+    expect(metrics).toContain(
+      'scopewatch_api_request_duration_seconds_bucket{le="+Inf",route="/v1/findings/:id/evidence"}',
+    );
   });
 
   it('shows triage with who decided, keeps the detection record as detected, verifies offline', async () => {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { MetricsRegistry } from '../../common/metrics.js';
+
+describe('MetricsRegistry', () => {
+  it('renders histograms as cumulative buckets with +Inf, sum and count per label set', () => {
+    const registry = new MetricsRegistry();
+    const h = registry.histogram('req_seconds', 'Latency', [0.1, 0.01, 1]);
+    h.observe(0.005, { route: '/a' });
+    h.observe(0.05, { route: '/a' });
+    h.observe(3, { route: '/a' });
+    h.observe(0.5, { route: '/b' });
+    const text = registry.render();
+    expect(text).toContain('# TYPE req_seconds histogram');
+    expect(text).toContain('req_seconds_bucket{le="0.01",route="/a"} 1');
+    expect(text).toContain('req_seconds_bucket{le="0.1",route="/a"} 2');
+    expect(text).toContain('req_seconds_bucket{le="1",route="/a"} 2');
+    expect(text).toContain('req_seconds_bucket{le="+Inf",route="/a"} 3');
+    expect(text).toContain('req_seconds_sum{route="/a"} 3.055');
+    expect(text).toContain('req_seconds_count{route="/b"} 1');
+    // The same name is the same histogram; another kind under it is a mistake.
+    expect(registry.histogram('req_seconds', 'Latency', [1])).toBe(h);
+    expect(() => registry.counter('req_seconds', 'x')).toThrow(/histogram/);
+  });
+
+  it('a gauge rebuilt from a fresh reading forgets label sets that are gone', () => {
+    const registry = new MetricsRegistry();
+    const g = registry.gauge('findings', 'Findings');
+    g.set(3, { status: 'open' });
+    g.reset();
+    g.set(1, { status: 'resolved' });
+    expect(registry.render()).not.toContain('status="open"');
+    expect(registry.render()).toContain('findings{status="resolved"} 1');
+  });
+});
