@@ -5,16 +5,13 @@ import { parseApiKeys } from '../../api/auth.js';
 import { buildApi } from '../../api/server.js';
 import { verifyBundleFiles } from '../../app/evidence.js';
 import { silentLogger } from '../../common/logger.js';
-import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
-import { generateDemoEvents } from '../../demo/generator.js';
-import { DetectionRunner } from '../../detectors/runner.js';
+import { MetricsRegistry } from '../../common/metrics.js';
 import { chainProblems } from '../../evidence/chain.js';
 import { FindingRecordsRepository } from '../../storage/finding-records.js';
 import { readTarGz } from '../../evidence/tar.js';
 import { sourceFromArchive, sourceFromJson, verifyBundle } from '../../evidence/verify.js';
-import { replayFile } from '../../ingest/replay.js';
 import type { Finding } from '../../model/finding.js';
-import { storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
+import { ingestDemoAndDetect, storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
 
 /**
  * Evidence end to end on the real engine: findings the detectors produced are chained as they
@@ -42,25 +39,7 @@ describe('evidence bundles', () => {
   beforeAll(async () => {
     const ch = clickhouse();
     evidence = testEvidence(storageOf(ch));
-    const file = path.join(config.dataDir, 'evidence-traffic.jsonl');
-    const events = generateDemoEvents(
-      { seed: 5, startMs: Date.now() - 4 * 3600_000, incidentRate: 0.1 },
-      3_000,
-    );
-    writeFileSync(file, events.map((e) => JSON.stringify(e.event)).join('\n'));
-    await replayFile({
-      file,
-      format: 'canonical',
-      ingest: config.ingest,
-      sink: storageOf(ch).actions,
-      logger: silentLogger,
-      metrics: ingestMetrics(new MetricsRegistry()),
-    });
-    await new DetectionRunner({
-      storage: storageOf(ch),
-      logger: silentLogger,
-      registry: () => null,
-    }).judgeIngested(0, Date.now() + 1000);
+    await ingestDemoAndDetect(ch, config, { seed: 5, count: 3_000, file: 'evidence-traffic.jsonl' });
   });
 
   const findings = async (): Promise<Finding[]> =>

@@ -1,15 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeys } from '../../api/auth.js';
 import { buildApi } from '../../api/server.js';
 import { silentLogger } from '../../common/logger.js';
-import { ingestMetrics, MetricsRegistry } from '../../common/metrics.js';
-import { generateDemoEvents } from '../../demo/generator.js';
+import { MetricsRegistry } from '../../common/metrics.js';
 import type { Finding } from '../../model/finding.js';
-import { DetectionRunner } from '../../detectors/runner.js';
-import { replayFile } from '../../ingest/replay.js';
-import { storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
+import { ingestDemoAndDetect, storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
 
 /** The findings API over findings the detectors really produced (real engine): roles, filters, paging, triage. */
 
@@ -31,25 +26,7 @@ describe('findings API', () => {
 
   beforeAll(async () => {
     const ch = clickhouse();
-    const file = path.join(config.dataDir, 'traffic.jsonl');
-    const events = generateDemoEvents(
-      { seed: 31, startMs: Date.now() - 4 * 3600_000, incidentRate: 0.1 },
-      3_000,
-    );
-    writeFileSync(file, events.map((e) => JSON.stringify(e.event)).join('\n'));
-    await replayFile({
-      file,
-      format: 'canonical',
-      ingest: config.ingest,
-      sink: storageOf(ch).actions,
-      logger: silentLogger,
-      metrics: ingestMetrics(new MetricsRegistry()),
-    });
-    await new DetectionRunner({
-      storage: storageOf(ch),
-      logger: silentLogger,
-      registry: () => null,
-    }).judgeIngested(0, Date.now() + 1000);
+    await ingestDemoAndDetect(ch, config, { seed: 31, count: 3_000, file: 'traffic.jsonl' });
   });
 
   it('needs a key', async () => {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
@@ -8,6 +8,10 @@ import { loadConfig, type Config } from '../../common/config.js';
 import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry, type IngestMetrics } from '../../common/metrics.js';
 import { startIngestConsumer } from '../../ingest/consumer.js';
+import { replayFile } from '../../ingest/replay.js';
+import { generateDemoEvents } from '../../demo/generator.js';
+import { DetectionRunner } from '../../detectors/runner.js';
+import type { ActionRow } from '../../model/rows.js';
 import type { PostWriteStage, RowSink } from '../../ingest/sinks.js';
 import { ActionsRepository } from '../../storage/actions.js';
 import { openClickHouse } from '../../storage/clickhouse.js';
@@ -187,4 +191,76 @@ export function testEvidence(
   const { privateKey, publicKey } = generateSigningKey();
   const keys: SigningKeys = { privateKey, publicKey, publicKeyPem: publicKeyPem(publicKey) };
   return { keys, publicKeyPem: keys.publicKeyPem, bundle: (id) => evidenceBundle(storage, id, keys) };
+}
+
+/** Demo traffic (`count` events over the last four hours) replayed into `actions`, then judged. */
+export async function ingestDemoAndDetect(
+  ch: ClickHouseGateway,
+  config: Config,
+  options: { seed: number; count: number; file: string },
+): Promise<void> {
+  const storage = storageOf(ch);
+  const file = path.join(config.dataDir, options.file);
+  const events = generateDemoEvents(
+    { seed: options.seed, startMs: Date.now() - 4 * 3600_000, incidentRate: 0.1 },
+    options.count,
+  );
+  writeFileSync(file, events.map((e) => JSON.stringify(e.event)).join('\n'));
+  await replayFile({
+    file,
+    format: 'canonical',
+    ingest: config.ingest,
+    sink: storage.actions,
+    logger: silentLogger,
+    metrics: ingestMetrics(new MetricsRegistry()),
+  });
+  await new DetectionRunner({ storage, logger: silentLogger, registry: () => null }).judgeIngested(
+    0,
+    Date.now() + 1000,
+  );
+}
+
+let toolCallOffset = 0;
+
+/** A stored `tool.call` row with everything else empty: the shape session and registry tests need. */
+export function toolCallRow(
+  identity: string,
+  session: string,
+  ts: number,
+  tool: string,
+  eventId: string,
+): ActionRow {
+  toolCallOffset += 1;
+  return {
+    event_id: eventId,
+    ts,
+    schema_version: 'scopewatch.action/v1',
+    source_format: 'canonical',
+    identity_id: identity,
+    identity_type: 'agent',
+    identity_owner: '',
+    identity_instance: '',
+    identity_credential: '',
+    session,
+    action: 'tool.call',
+    tool,
+    resource_type: '',
+    resource_id: '',
+    target_domain: '',
+    permission: '',
+    outcome: 'success',
+    approval_id: '',
+    approval_by: '',
+    on_behalf_of: '',
+    source_system: '',
+    source_ip: '',
+    source_user_agent: '',
+    args: '{}',
+    args_bytes: 2,
+    attributes: {},
+    redactions: [],
+    kafka_topic: 'file:test',
+    kafka_partition: 0,
+    kafka_offset: String(toolCallOffset),
+  };
 }

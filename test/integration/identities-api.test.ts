@@ -5,7 +5,7 @@ import { streamingDetectionStage } from '../../app/streaming-detection.js';
 import { silentLogger } from '../../common/logger.js';
 import { MetricsRegistry } from '../../common/metrics.js';
 import type { ActionRow } from '../../model/rows.js';
-import { storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
+import { storageOf, testConfig, testEvidence, toolCallRow, useClickHouse } from './helpers.js';
 
 /**
  * Identities through the API: the inventory (risk, activity, lifecycle), one identity, and an
@@ -30,38 +30,13 @@ const app = () =>
 let offset = 0;
 function action(identity: string, ts: number, tool: string): ActionRow {
   offset += 1;
-  return {
-    event_id: `${identity}-${String(offset)}`,
+  return toolCallRow(
+    identity,
+    `${identity}-s${String(Math.floor(offset / 10))}`,
     ts,
-    schema_version: 'scopewatch.action/v1',
-    source_format: 'canonical',
-    identity_id: identity,
-    identity_type: 'agent',
-    identity_owner: '',
-    identity_instance: '',
-    identity_credential: '',
-    session: `${identity}-s${String(Math.floor(offset / 10))}`,
-    action: 'tool.call',
     tool,
-    resource_type: '',
-    resource_id: '',
-    target_domain: '',
-    permission: '',
-    outcome: 'success',
-    approval_id: '',
-    approval_by: '',
-    on_behalf_of: '',
-    source_system: '',
-    source_ip: '',
-    source_user_agent: '',
-    args: '{}',
-    args_bytes: 2,
-    attributes: {},
-    redactions: [],
-    kafka_topic: 'file:identities',
-    kafka_partition: 0,
-    kafka_offset: String(offset),
-  };
+    `${identity}-${String(offset)}`,
+  );
 }
 
 describe('identities API', () => {

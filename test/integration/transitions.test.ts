@@ -4,7 +4,7 @@ import { countTransitions, fleetRowsOf, type SequencedEvent } from '../../detect
 import type { ActionRow } from '../../model/rows.js';
 import type { TransitionRow } from '../../model/transitions.js';
 import { SESSION_LOOKBACK_MS } from '../../storage/transitions.js';
-import { storageOf, testConfig, useClickHouse } from './helpers.js';
+import { storageOf, testConfig, toolCallRow, useClickHouse } from './helpers.js';
 
 /**
  * The stored transition fold against the real embedded engine: the fold's counts equal the
@@ -20,42 +20,7 @@ const clickhouse = useClickHouse(config);
 const D0 = startOfDay(Date.now()) - 5 * DAY_MS;
 const HOUR = 3_600_000;
 
-let offset = 0;
-function row(identity: string, session: string, ts: number, tool: string, eventId: string): ActionRow {
-  offset += 1;
-  return {
-    event_id: eventId,
-    ts,
-    schema_version: 'scopewatch.action/v1',
-    source_format: 'canonical',
-    identity_id: identity,
-    identity_type: 'agent',
-    identity_owner: '',
-    identity_instance: '',
-    identity_credential: '',
-    session,
-    action: 'tool.call',
-    tool,
-    resource_type: '',
-    resource_id: '',
-    target_domain: '',
-    permission: '',
-    outcome: 'success',
-    approval_id: '',
-    approval_by: '',
-    on_behalf_of: '',
-    source_system: '',
-    source_ip: '',
-    source_user_agent: '',
-    args: '{}',
-    args_bytes: 2,
-    attributes: {},
-    redactions: [],
-    kafka_topic: 'file:transitions',
-    kafka_partition: 0,
-    kafka_offset: String(offset),
-  };
-}
+const row = toolCallRow;
 
 /** A session: tools a minute apart from `start`, ids `<session>-<i>`. */
 function session(identity: string, id: string, start: number, tools: readonly string[]): ActionRow[] {
