@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { bundleEntries, bundleJson, type EvidenceBundle } from '../evidence/bundle.js';
+import { EVIDENCE, type EvidenceBundle } from '../evidence/bundle.js';
+import { bundleEntries, bundleJson } from '../evidence/signed-bundle.js';
 import { writeTarGz } from '../evidence/tar.js';
 import { FindingIdParams, HttpError, parseQuery, requireRole } from './http.js';
 import { docs } from './openapi.js';
@@ -39,7 +40,7 @@ export function registerEvidenceRoutes(app: FastifyInstance, evidence: EvidenceS
         return reply
           .type('application/gzip')
           .header('content-disposition', `attachment; filename="evidence-${id}.tar.gz"`)
-          .send(writeTarGz(bundleEntries(bundle), archiveMtime(bundle)));
+          .send(writeTarGz(bundleEntries(EVIDENCE, bundle), archiveMtime(bundle)));
       return reply.type('application/json').send(bundleJson(bundle));
     },
   );

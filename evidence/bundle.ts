@@ -1,16 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalBytes, canonicalize, sha256Hex, type Json } from './canonical.js';
+import { canonicalize, type Json } from './canonical.js';
 import type { ChainLink } from './chain.js';
-import { keyId, publicKeyPem, signEnvelope, type DsseEnvelope } from './dsse.js';
 import { frameworkMapping } from './frameworks.js';
-import type { TarEntry } from './tar.js';
+import { sealBundle, type BundleKind, type SignedBundle } from './signed-bundle.js';
 
 /**
  * Evidence bundles (DESIGN.md "Evidence bundle", a contract): the parts an auditor needs for
- * one finding, each canonical JSON (RFC 8785) with its SHA-256 in a manifest, the manifest
- * signed with Ed25519 in a DSSE envelope. Pure: the same inputs give the same bytes (Ed25519
- * signatures are deterministic and nothing here reads a clock).
+ * one finding, signed as `signed-bundle.ts` describes, with the finding's link in the hash
+ * chain recorded in the manifest.
  */
 
 export const BUNDLE_FORMAT = 'scopewatch.evidence/v1';
@@ -19,6 +17,12 @@ export const MANIFEST_TYPE = 'application/vnd.scopewatch.evidence-manifest+json'
 /** Part names, in bundle order. */
 export const PART_NAMES = ['finding', 'detection_record', 'events', 'triage', 'frameworks', 'chain'] as const;
 export type PartName = (typeof PART_NAMES)[number];
+
+export const EVIDENCE: BundleKind<PartName> = {
+  format: BUNDLE_FORMAT,
+  manifestType: MANIFEST_TYPE,
+  partNames: PART_NAMES,
+};
 
 export interface EvidenceInput {
   /** The finding as it stands now (status, count, cited events). */
@@ -37,21 +41,7 @@ export interface EvidenceInput {
   triage: readonly Json[];
 }
 
-export interface Manifest {
-  format: typeof BUNDLE_FORMAT;
-  subject: { finding_id: string; identity_id: string };
-  parts: { name: PartName; sha256: string; bytes: number }[];
-  chain: ChainLink;
-  signer: { keyid: string };
-}
-
-export interface EvidenceBundle {
-  format: typeof BUNDLE_FORMAT;
-  envelope: DsseEnvelope;
-  /** The signer's public key, for convenience: verification should pin it (`--pubkey`). */
-  public_key: string;
-  parts: Record<PartName, Json>;
-}
+export type EvidenceBundle = SignedBundle<PartName>;
 
 export const ManifestSchema = z
   .object({
@@ -75,6 +65,7 @@ export const ManifestSchema = z
     signer: z.object({ keyid: z.string() }).strict(),
   })
   .strict();
+export type Manifest = z.infer<typeof ManifestSchema>;
 
 /** The parts as JSON values, in bundle order. */
 export function bundleParts(input: EvidenceInput): Record<PartName, Json> {
@@ -93,40 +84,12 @@ export function buildBundle(
   privateKey: KeyObject,
   publicKey: KeyObject,
 ): EvidenceBundle {
-  const parts = bundleParts(input);
-  const manifest: Manifest = {
-    format: BUNDLE_FORMAT,
-    subject: { finding_id: input.finding.finding_id, identity_id: input.finding.identity_id },
-    parts: PART_NAMES.map((name) => {
-      const bytes = canonicalBytes(parts[name]);
-      return { name, sha256: sha256Hex(bytes), bytes: bytes.length };
-    }),
-    chain: { ...input.link },
-    signer: { keyid: keyId(publicKey) },
-  };
-  const envelope = signEnvelope(MANIFEST_TYPE, canonicalBytes(manifest), privateKey);
-  return { format: BUNDLE_FORMAT, envelope, public_key: publicKeyPem(publicKey), parts };
-}
-
-/** The bundle as one canonical JSON document (what the API and `scopewatch evidence` write). */
-export function bundleJson(bundle: EvidenceBundle): string {
-  return canonicalize(bundle);
-}
-
-/** The archive layout: the envelope, the key, and each part as its canonical bytes. */
-export const ENVELOPE_ENTRY = 'manifest.dsse.json';
-export const KEY_ENTRY = 'public-key.pem';
-const partEntry = (name: PartName): string => `parts/${name}.json`;
-
-/** The part an archive entry holds, null when the entry is not a part. */
-export function partNameOf(entry: string): PartName | null {
-  return PART_NAMES.find((name) => partEntry(name) === entry) ?? null;
-}
-
-export function bundleEntries(bundle: EvidenceBundle): TarEntry[] {
-  return [
-    { name: ENVELOPE_ENTRY, data: canonicalBytes(bundle.envelope) },
-    { name: KEY_ENTRY, data: Buffer.from(bundle.public_key) },
-    ...PART_NAMES.map((name) => ({ name: partEntry(name), data: canonicalBytes(bundle.parts[name]) })),
-  ];
+  const subject = { finding_id: input.finding.finding_id, identity_id: input.finding.identity_id };
+  return sealBundle(
+    EVIDENCE,
+    bundleParts(input),
+    { subject, chain: { ...input.link } },
+    privateKey,
+    publicKey,
+  );
 }

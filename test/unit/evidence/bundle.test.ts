@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { buildBundle, EVIDENCE, PART_NAMES, type EvidenceInput } from '../../../evidence/bundle.js';
 import {
-  buildBundle,
-  bundleEntries,
+  bundleEntries as entriesOf,
   bundleJson,
-  PART_NAMES,
-  type EvidenceInput,
-} from '../../../evidence/bundle.js';
+  type SignedBundle,
+} from '../../../evidence/signed-bundle.js';
 import { canonicalBytes, type Json } from '../../../evidence/canonical.js';
 import { detectionRecord, nextLink, recordHash, type ChainLink } from '../../../evidence/chain.js';
 import { generateSigningKey } from '../../../evidence/dsse.js';
@@ -23,6 +22,7 @@ import type { Finding } from '../../../model/finding.js';
 /** Evidence bundles end to end without storage: build, verify, and every way to break one. */
 
 const keys = generateSigningKey();
+const bundleEntries = (bundle: SignedBundle<(typeof PART_NAMES)[number]>) => entriesOf(EVIDENCE, bundle);
 
 function finding(id: string): Finding {
   return {
