@@ -6,7 +6,7 @@ import {
   type LifecycleState,
 } from '../model/identity.js';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { z } from 'zod';
 import { dottedPath, formatZodIssues } from '../common/zod-issues.js';
 import { ACTION_CLASSES, IDENTITY_TYPES } from '../model/action.js';
@@ -137,6 +137,55 @@ function recordOf(entry: IdentityEntry): IdentityRecord {
       : null,
     registered: true,
   };
+}
+
+/** The registry file's `scope:` block. */
+export interface RegistryScope {
+  tools: string[];
+  resources: string[];
+  egress_domains: string[];
+  approval_required: (string | { match: string; resources: string[] })[];
+}
+
+/** The registry file's scope block for a declared scope (approval rules on any resource as plain strings). */
+export function registryScope(scope: DeclaredScope): RegistryScope {
+  return {
+    tools: [...scope.tools],
+    resources: [...scope.resources],
+    egress_domains: [...scope.egressDomains],
+    approval_required: scope.approvalRequired.map((r) =>
+      r.resources.length === 0 ? r.match : { match: r.match, resources: [...r.resources] },
+    ),
+  };
+}
+
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * An identity as an entry of the registry file, with `scope` in place of its own when given:
+ * what `parseIdentitiesFile` reads back as the same record.
+ */
+export function registryEntry(record: IdentityRecord, scope?: RegistryScope | null): Record<string, unknown> {
+  const declared = scope === undefined ? (record.scope ? registryScope(record.scope) : null) : scope;
+  return {
+    id: record.id,
+    type: record.type,
+    owner: record.owner,
+    purpose: record.purpose,
+    state: record.state,
+    ...(record.stateChangedAt === null ? {} : { state_changed_at: isoOrNull(record.stateChangedAt) }),
+    credentials: record.credentials.map((c) => ({
+      id: c.id,
+      state: c.state,
+      ...(c.revokedAt === null ? {} : { revoked_at: isoOrNull(c.revokedAt) }),
+    })),
+    ...(declared ? { scope: declared } : {}),
+  };
+}
+
+/** Registry file text (YAML) holding these entries. */
+export function registryYaml(entries: readonly Record<string, unknown>[]): string {
+  return toYaml({ identities: entries }, { lineWidth: 0 });
 }
 
 /**
