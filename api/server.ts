@@ -13,6 +13,7 @@ import { docs, registerOpenApi } from './openapi.js';
 import { registerEvidenceRoutes, type EvidenceService } from './evidence-routes.js';
 import { registerFindingRoutes } from './findings-routes.js';
 import { registerIdentityRoutes } from './identities-routes.js';
+import { registerReviewRoutes, type ReviewService } from './review-routes.js';
 import { HttpError, parseQuery, requireRole } from './http.js';
 
 /**
@@ -27,8 +28,8 @@ export interface ApiOptions {
   metrics: MetricsRegistry;
   /** Requests per second per key (or per client address without one), and the burst. */
   rateLimit?: { rate: number; burst: number };
-  /** Signed evidence bundles and the key that signs them. */
-  evidence: EvidenceService;
+  /** Signed evidence bundles and access reviews, and the key that signs them. */
+  evidence: EvidenceService & ReviewService;
   /** Extra readiness checks (e.g. the consumer is running); all must pass for /readyz. */
   readiness?: () => Promise<string | null>;
 }
@@ -180,6 +181,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     registerFindingRoutes(routes, storage);
     registerIdentityRoutes(routes, storage);
     registerEvidenceRoutes(routes, options.evidence);
+    registerReviewRoutes(routes, options.evidence);
     registerAccessRoutes(routes, storage.access, keyring);
     done();
   });

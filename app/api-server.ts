@@ -7,7 +7,8 @@ import { buildApi } from '../api/server.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { MetricsRegistry } from '../common/metrics.js';
-import { evidenceBundle, loadSigningKeys } from './evidence.js';
+import { loadSigningKeys } from './evidence.js';
+import { signedBundles } from './access-review.js';
 import type { Storage } from './storage.js';
 
 /** Where a local run leaves its generated admin key (read by the CLI's API client). */
@@ -39,7 +40,7 @@ export async function startApiServer(
     logger,
     metrics,
     rateLimit: { rate: config.api.rateLimit, burst: config.api.rateBurst },
-    evidence: { bundle: (id) => evidenceBundle(storage, id, signing), publicKeyPem: signing.publicKeyPem },
+    evidence: signedBundles(storage, signing),
   });
   await app.listen({ host: config.api.host, port: config.api.port });
   const address = app.server.address();

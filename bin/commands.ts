@@ -13,7 +13,17 @@ import { apiGet, apiGetBytes, apiSend } from './api-client.js';
 import { verifyBundleFiles } from '../app/evidence.js';
 import { writeFileSync } from 'node:fs';
 import { positiveIntFlag, type Flags } from './flags.js';
-import { formatFindings, formatKeys, formatRuleTests, formatStats, formatVerification } from './format.js';
+import {
+  formatFindings,
+  formatFleet,
+  formatKeys,
+  formatReview,
+  formatRuleTests,
+  formatStats,
+  formatVerification,
+  type ReviewSummary,
+} from './format.js';
+import type { FleetRow } from '../app/access-review.js';
 
 /** The CLI commands: flags → an app service or task → what it prints. */
 
@@ -117,6 +127,37 @@ export const COMMANDS: Record<string, Command> = {
     );
     writeFileSync(flags.out, body);
     printJson({ finding: id, out: flags.out, bytes: body.length, format: archive ? 'archive' : 'json' });
+  },
+  review: async (config, flags, args) => {
+    const query = new URLSearchParams();
+    if (flags.from) query.set('from', flags.from);
+    // A fixed end, so the summary and the file written are the same review.
+    query.set('to', flags.to ?? String(Date.now()));
+    if (flags.fleet) {
+      if (flags.format === 'csv') {
+        query.set('format', 'csv');
+        print((await apiGetBytes(config, `/v1/review?${query.toString()}`)).toString('utf8'));
+        return;
+      }
+      const body = await apiGet<{ identities: FleetRow[] }>(config, `/v1/review?${query.toString()}`);
+      if (flags.json) printJson(body);
+      else print(formatFleet(body.identities));
+      return;
+    }
+    const [id] = args;
+    if (!id)
+      throw new Error(
+        'usage: scopewatch review IDENTITY [--from T] [--to T] [--out FILE] | review --fleet [--format csv]',
+      );
+    const url = `/v1/identities/${encodeURIComponent(id)}/review?${query.toString()}`;
+    const json = await apiGetBytes(config, url);
+    if (flags.out) {
+      const archive = /\.(tar\.gz|tgz)$/.test(flags.out);
+      writeFileSync(flags.out, archive ? await apiGetBytes(config, `${url}&format=archive`) : json);
+    }
+    const bundle = JSON.parse(json.toString('utf8')) as { parts: ReviewSummary };
+    if (flags.json) printJson(bundle.parts);
+    else print(formatReview(bundle.parts));
   },
   keys: async (config, flags, args) => {
     const [sub, id] = args;

@@ -27,6 +27,9 @@ export const OPTIONS = {
   pubkey: { type: 'string' },
   role: { type: 'string' },
   name: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  fleet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

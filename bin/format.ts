@@ -1,3 +1,4 @@
+import type { FleetRow } from '../app/access-review.js';
 import type { FilesVerification } from '../app/evidence.js';
 import type { RuleTestReport } from '../app/rules.js';
 import type { EventStats } from '../model/event-stats.js';
@@ -78,4 +79,66 @@ export function formatKeys(keys: readonly Record<string, unknown>[]): string {
         `${text(k.key_id).padEnd(14)} ${text(k.role).padEnd(11)} ${text(k.source).padEnd(7)} ${k.revoked_at ? 'revoked' : 'active '} ${text(k.name)}\n`,
     )
     .join('');
+}
+
+/** The parts of an access review the terminal summary reads. */
+export interface ReviewSummary {
+  review: {
+    identity_id: string;
+    period: { from: number; to: number };
+    totals: { events: number; sessions: number };
+    unused_share: number | null;
+  };
+  scope: Record<
+    'tools' | 'resources' | 'egress_domains',
+    { constrained: boolean; unused: string[]; outside: { value: string; events: number; approved: number }[] }
+  > & {
+    approvals: { rule: string; required: number; obtained: number }[];
+  };
+  proposed_scope: {
+    notes: { field: string; change: string; entry: string; reason: string }[];
+    registry_yaml: string;
+  };
+}
+
+const iso = (ms: number | null): string =>
+  ms === null ? '-' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+const percent = (share: number | null): string =>
+  share === null ? '-' : `${String(Math.round(share * 100))}%`;
+
+export function formatReview(parts: ReviewSummary): string {
+  const { review, scope, proposed_scope: proposal } = parts;
+  const lines = [
+    `access review of ${review.identity_id}, ${iso(review.period.from)} to ${iso(review.period.to)} UTC`,
+    `${String(review.totals.events)} actions in ${String(review.totals.sessions)} sessions; unused declared scope ${percent(review.unused_share)}`,
+    '',
+  ];
+  for (const field of ['tools', 'resources', 'egress_domains'] as const) {
+    const d = scope[field];
+    if (!d.constrained) {
+      lines.push(`${field}: nothing declared (unconstrained)`);
+      continue;
+    }
+    lines.push(`${field}: unused ${d.unused.length === 0 ? 'none' : d.unused.join(', ')}`);
+    for (const o of d.outside)
+      lines.push(
+        `  outside the declaration: ${o.value} (${String(o.events)} uses, ${String(o.approved)} approved)`,
+      );
+  }
+  for (const a of scope.approvals)
+    lines.push(`approval ${a.rule}: ${String(a.obtained)} of ${String(a.required)} actions approved`);
+  lines.push('', 'proposed changes:');
+  for (const n of proposal.notes.filter((n) => n.change !== 'kept'))
+    lines.push(`  ${n.change.padEnd(8)} ${n.field}: ${n.entry} (${n.reason})`);
+  lines.push('', 'proposed registry entry:', proposal.registry_yaml);
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatFleet(rows: readonly FleetRow[]): string {
+  const header = `${'identity'.padEnd(24)} ${'owner'.padEnd(18)} ${'lifecycle'.padEnd(9)} ${'verdict'.padEnd(11)} unused  events  last activity     open  reason`;
+  const body = rows.map(
+    (r) =>
+      `${r.identity_id.padEnd(24)} ${r.owner.slice(0, 18).padEnd(18)} ${r.lifecycle.padEnd(9)} ${r.verdict.padEnd(11)} ${percent(r.unused_share).padStart(6)} ${String(r.events).padStart(7)}  ${iso(r.last_activity).padEnd(16)} ${String(r.open_findings).padStart(5)}  ${r.reason}`,
+  );
+  return `${[header, ...body].join('\n')}\n`;
 }

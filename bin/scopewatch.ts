@@ -29,6 +29,10 @@ commands:
   stats     what has arrived (per identity, DLQ reasons, recent events) from a running API
   evidence  FINDING_ID --out FILE: a finding's signed evidence bundle from a running API
             (compliance or admin key); FILE ending .tar.gz/.tgz gets the archive, else JSON
+  review    IDENTITY [--from T] [--to T] [--out FILE]: an identity's signed access review
+            (declared versus used scope, a proposed least-privilege scope); --fleet: the
+            table of every identity with a verdict (--format csv for a spreadsheet). T is ISO
+            8601 or epoch ms; the period defaults to the 90 days before now (compliance key)
   keys      create --role analyst|compliance|admin [--name N] (prints the secret once) | list |
             revoke KEY_ID, through a running API with an admin key
   verify    BUNDLE… [--pubkey FILE]: check bundles offline (signature, every part's SHA-256,

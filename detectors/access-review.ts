@@ -1,4 +1,5 @@
 import type { ApprovalRule, DeclaredScope, IdentityRecord } from '../model/identity.js';
+import type { FleetUsage, UsageGroup } from '../model/usage.js';
 import { describeApprovalRule, matchesAny, registryScope, type RegistryScope } from './registry.js';
 
 /**
@@ -8,23 +9,6 @@ import { describeApprovalRule, matchesAny, registryScope, type RegistryScope } f
  * if only what was used, and either declared or approved at every use, stayed. Every change the
  * proposal makes carries its reason, so a reviewer can accept it line by line.
  */
-
-/** The identity's actions in the period with the same tool, action, resource and destination. */
-export interface UsageGroup {
-  tool: string;
-  action: string;
-  resource_type: string;
-  resource_id: string;
-  target_domain: string;
-  events: number;
-  failures: number;
-  /** Events that referenced a human approval. */
-  approved: number;
-  first_ts: number;
-  last_ts: number;
-  /** Who approved (a few of them). */
-  approvers: string[];
-}
 
 export interface UsageLine {
   name: string;
@@ -425,16 +409,6 @@ export function accessReview(input: {
     scope: reviewScope(input.identity.scope, groups),
     proposed: proposeScope(input.identity.scope, groups),
   };
-}
-
-/** One identity's activity in the period, as the fleet table reads it (distinct values, capped). */
-export interface FleetUsage {
-  identity_id: string;
-  events: number;
-  last_ts: number;
-  tools: string[];
-  resources: { type: string; id: string }[];
-  domains: string[];
 }
 
 export const FLEET_VERDICTS = ['investigate', 'idle', 'right-size', 'ok'] as const;

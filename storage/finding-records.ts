@@ -139,12 +139,25 @@ export class FindingRecordsRepository {
 
   /** A finding's triage decisions, oldest first. */
   async triageOf(findingId: string): Promise<TriageEntry[]> {
+    return (await this.triageFor([findingId])).get(findingId) ?? [];
+  }
+
+  /** Triage decisions of these findings, oldest first per finding (findings never triaged are absent). */
+  async triageFor(findingIds: readonly string[]): Promise<Map<string, TriageEntry[]>> {
+    const out = new Map<string, TriageEntry[]>();
+    if (findingIds.length === 0) return out;
     const rows = await this.ch.query<unknown>(
       `SELECT finding_id, toFloat64(toUnixTimestamp64Milli(at)) AS at, previous_status, status, note, assignee, key_id
-       FROM (SELECT * FROM ${this.ch.table('finding_triage')} WHERE finding_id = {id:String}
-             ORDER BY at, status)`,
-      { id: findingId },
+       FROM (SELECT * FROM ${this.ch.table('finding_triage')} WHERE finding_id IN {ids:Array(String)}
+             ORDER BY finding_id, at, status)`,
+      { ids: [...new Set(findingIds)] },
     );
-    return rows.map((r) => TriageRow.parse(r));
+    for (const raw of rows) {
+      const entry = TriageRow.parse(raw);
+      const list = out.get(entry.finding_id);
+      if (list) list.push(entry);
+      else out.set(entry.finding_id, [entry]);
+    }
+    return out;
   }
 }

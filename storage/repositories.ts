@@ -9,6 +9,7 @@ import type { SqlGateway } from './gateway.js';
 import { IdentitiesRepository } from './identities.js';
 import { OverridesRepository } from './overrides.js';
 import { Transitions } from './transitions.js';
+import { UsageRepository } from './usage.js';
 
 /** Every repository over one gateway: what services are handed instead of a client. */
 export interface Repositories {
@@ -24,6 +25,8 @@ export interface Repositories {
   transitions: Transitions;
   /** API keys created at run time and the audit of every API request. */
   access: ApiAccessRepository;
+  /** What identities did in a period, for access reviews. */
+  usage: UsageRepository;
 }
 
 export function repositoriesOf(ch: SqlGateway): Repositories {
@@ -41,5 +44,6 @@ export function repositoriesOf(ch: SqlGateway): Repositories {
     eventStats: new EventStatsRepository(ch),
     transitions: new Transitions(ch),
     access: new ApiAccessRepository(ch),
+    usage: new UsageRepository(ch),
   };
 }

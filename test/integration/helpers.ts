@@ -19,7 +19,9 @@ import type { ClickHouseGateway } from '../../storage/gateway.js';
 import { repositoriesOf, type Repositories } from '../../storage/repositories.js';
 import { prepareSchema } from '../../storage/schema.js';
 import type { EvidenceService } from '../../api/evidence-routes.js';
-import { evidenceBundle, type SigningKeys } from '../../app/evidence.js';
+import type { SigningKeys } from '../../app/evidence.js';
+import { signedBundles } from '../../app/access-review.js';
+import type { ReviewService } from '../../api/review-routes.js';
 import { generateSigningKey, publicKeyPem } from '../../evidence/dsse.js';
 
 /** Shared plumbing for integration tests: isolated config, producing, waiting, offsets. */
@@ -183,14 +185,10 @@ export function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** An evidence service over this storage, signing with a key made for the test. */
-export function testEvidence(
-  storage: Pick<Repositories, 'findings' | 'records' | 'actions'>,
-): EvidenceService & {
-  keys: SigningKeys;
-} {
+export function testEvidence(storage: Repositories): EvidenceService & ReviewService & { keys: SigningKeys } {
   const { privateKey, publicKey } = generateSigningKey();
   const keys: SigningKeys = { privateKey, publicKey, publicKeyPem: publicKeyPem(publicKey) };
-  return { keys, publicKeyPem: keys.publicKeyPem, bundle: (id) => evidenceBundle(storage, id, keys) };
+  return { keys, ...signedBundles(storage, keys) };
 }
 
 /** Demo traffic (`count` events over the last four hours) replayed into `actions`, then judged. */

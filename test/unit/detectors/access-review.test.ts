@@ -8,10 +8,10 @@ import {
   resourceFamily,
   reviewScope,
   summariseUsage,
-  type UsageGroup,
 } from '../../../detectors/access-review.js';
 import { parseIdentitiesFile, registryEntry, registryYaml } from '../../../detectors/registry.js';
 import type { DeclaredScope, IdentityRecord } from '../../../model/identity.js';
+import type { UsageGroup } from '../../../model/usage.js';
 
 /** Access reviews from hand-built usage: declared versus used, approvals, the proposal, the fleet. */
 
