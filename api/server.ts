@@ -65,14 +65,20 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     'scopewatch_findings',
     'Findings stored, by detector, severity and status (read from ClickHouse at most every 15 s)',
   );
-  let findingsReadAt = -Infinity;
-  const refreshFindingsGauge = async (): Promise<void> => {
-    if (Date.now() - findingsReadAt < 15_000) return;
-    findingsReadAt = Date.now();
+  options.metrics.collect('findings', 15_000, async () => {
     const counts = await storage.findings.countsBy();
     findingsGauge.reset();
     for (const { n, ...labels } of counts) findingsGauge.set(n, labels);
-  };
+  });
+  const deadLetters = options.metrics.gauge(
+    'scopewatch_dead_letters',
+    'Dead letters stored, by reason (read from ClickHouse at most every 15 s)',
+  );
+  options.metrics.collect('dead_letters', 15_000, async () => {
+    const counts = await storage.eventStats.deadLetters();
+    deadLetters.reset();
+    for (const { reason_code, messages } of counts) deadLetters.set(messages, { reason: reason_code });
+  });
 
   app.decorateRequest('apiKey', null);
   // The route as matched (the router decodes the path: `/%761/…` is `/v1/…`), else the URL.
@@ -156,11 +162,10 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       '/metrics',
       docs({ summary: 'Prometheus metrics', tags: ['health'] }),
       async (_request, reply) => {
-        // The findings gauge is best effort: a scrape while ClickHouse is away still gets the rest.
-        await refreshFindingsGauge().catch((error: unknown) => {
-          logger.warn('could not read finding counts for /metrics', { error });
+        const text = await options.metrics.scrape((collector, error) => {
+          logger.warn('a /metrics reading failed; the rest is served', { collector, error });
         });
-        return reply.type('text/plain; version=0.0.4').send(options.metrics.render());
+        return reply.type('text/plain; version=0.0.4').send(text);
       },
     );
 

@@ -5,6 +5,9 @@ import { MetricsRegistry } from '../common/metrics.js';
 import { packageRoot } from '../common/paths.js';
 import { onShutdown } from '../common/shutdown.js';
 import { startApiServer } from './api-server.js';
+import { collectConsumerLag } from './consumer-lag.js';
+import { startMetricsServer } from './metrics-server.js';
+import { createKafka } from '../kafka/client.js';
 import { produceDemoTraffic, seedDemoHistory, type DemoTraffic } from './demo.js';
 import { exitOnCrash, startIngestService } from './ingest-service.js';
 import { kafkaBrokers, requireBrokers } from './kafka.js';
@@ -48,6 +51,7 @@ export async function runAllInOne(config: Config, options: RunAllOptions): Promi
       watermark: WATERMARK,
     });
   const { kafka, consumer, metrics } = await startIngestService(config, storage, brokers, logger, registry);
+  const lag = collectConsumerLag(kafka, config.kafka, registry);
   const api = await startApiServer(config, storage, logger, registry);
   const scheduler = await startScheduledDetection(
     config.detect,
@@ -76,6 +80,7 @@ export async function runAllInOne(config: Config, options: RunAllOptions): Promi
     await consumer.stop();
     await scheduler.stop();
     await api.close();
+    await lag.close();
     await storage.close();
     await local?.stop();
   });
@@ -88,23 +93,39 @@ export async function runIngestService(config: Config): Promise<never> {
   const logger = createLogger(config.logLevel);
   const storage = await openStorage(config, logger);
   const brokers = requireBrokers(config.kafka);
-  const { consumer } = await startIngestService(config, storage, brokers, logger, new MetricsRegistry());
+  const registry = new MetricsRegistry();
+  const { kafka, consumer } = await startIngestService(config, storage, brokers, logger, registry);
+  const lag = collectConsumerLag(kafka, config.kafka, registry);
+  const port = config.metrics.port;
+  const server =
+    port === undefined
+      ? null
+      : await startMetricsServer(registry, { host: config.metrics.host, port }, logger);
   const shutdown = onShutdown(async (signal) => {
     logger.info('shutting down', { signal });
+    server?.close();
     await consumer.stop();
+    await lag.close();
     await storage.close();
   });
   exitOnCrash(consumer, logger, shutdown);
   return never();
 }
 
-/** `api`: the HTTP API alone. */
+/** `api`: the HTTP API alone; with KAFKA_BROKERS its /metrics also reads the ingest group's lag. */
 export async function runApiService(config: Config): Promise<never> {
   const logger = createLogger(config.logLevel);
   const storage = await openStorage(config, logger);
-  const api = await startApiServer(config, storage, logger, new MetricsRegistry());
+  const registry = new MetricsRegistry();
+  const brokers = config.kafka.brokers ?? [];
+  const lag =
+    brokers.length > 0
+      ? collectConsumerLag(createKafka(config.kafka, brokers, logger), config.kafka, registry)
+      : null;
+  const api = await startApiServer(config, storage, logger, registry);
   onShutdown(async () => {
     await api.close();
+    await lag?.close();
     await storage.close();
   });
   return never();

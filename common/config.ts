@@ -73,6 +73,8 @@ export const ENV_VARS = {
   SCOPEWATCH_SIGNING_KEY_FILE: 'api.signingKeyFile',
   SCOPEWATCH_API_RATE_LIMIT: 'api.rateLimit',
   SCOPEWATCH_API_RATE_BURST: 'api.rateBurst',
+  SCOPEWATCH_METRICS_HOST: 'metrics.host',
+  SCOPEWATCH_METRICS_PORT: 'metrics.port',
   SCOPEWATCH_API_URL: 'client.apiUrl',
   SCOPEWATCH_API_KEY: 'client.apiKey',
 } as const;
@@ -217,6 +219,16 @@ export const ConfigSchema = z.object({
     /** How many requests a key may make at once above that rate. */
     rateBurst: z.coerce.number().int().positive().default(100),
   }),
+  /**
+   * `scopewatch ingest` on its own serves GET /metrics here when a port is set (the API serves
+   * the same registry itself in `run`).
+   */
+  metrics: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: nonNegativeInt.max(65535).optional(),
+    })
+    .default({ host: '127.0.0.1' }),
   /** Where CLI commands that talk to a running API (e.g. `stats`) find it. */
   client: z
     .object({

@@ -88,8 +88,46 @@ class HistogramSeries {
   }
 }
 
+/** A reading taken at scrape time (from ClickHouse, from Kafka), at most every `everyMs`. */
+interface Collector {
+  name: string;
+  everyMs: number;
+  readAt: number;
+  read: () => Promise<void>;
+}
+
 export class MetricsRegistry {
   private readonly series = new Map<string, Series | HistogramSeries>();
+  private readonly collectors: Collector[] = [];
+
+  /**
+   * Registers a reading `scrape()` takes before rendering, at most every `everyMs` (a scrape
+   * every few seconds must not turn into a query every few seconds).
+   */
+  collect(name: string, everyMs: number, read: () => Promise<void>): void {
+    this.collectors.push({ name, everyMs, readAt: -Infinity, read });
+  }
+
+  /**
+   * The text after every due collector has read. Collectors are best effort: one that fails
+   * (ClickHouse or Kafka away) is reported to `onError` and the rest of the metrics still render.
+   */
+  async scrape(onError: (collector: string, error: unknown) => void): Promise<string> {
+    const now = Date.now();
+    await Promise.all(
+      this.collectors
+        .filter((c) => now - c.readAt >= c.everyMs)
+        .map(async (c) => {
+          c.readAt = now;
+          try {
+            await c.read();
+          } catch (error) {
+            onError(c.name, error);
+          }
+        }),
+    );
+    return this.render();
+  }
 
   private register(name: string, help: string, type: 'counter' | 'gauge'): Series {
     const existing = this.series.get(name);

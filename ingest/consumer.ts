@@ -7,7 +7,7 @@ import { BatchFlusher, flushSettings } from './flusher.js';
 import { createPipeline } from './pipeline.js';
 import type { FormatAdapter } from './adapters/types.js';
 import type { MessageCoordinates } from '../model/rows.js';
-import { ensureTopics } from './topics.js';
+import { consumedTopics, ensureTopics } from './topics.js';
 import { ADAPTERS } from './adapters/index.js';
 import type { PostWriteStage, RowSink } from './sinks.js';
 
@@ -81,7 +81,7 @@ export async function startIngestConsumer(options: IngestConsumerOptions): Promi
 
   const topicFormats = settings.topicFormats;
   // The main topic plus any per-format topics (e.g. raw CloudTrail shipped to its own topic).
-  const topics = [settings.topic, ...Object.keys(topicFormats).filter((t) => t !== settings.topic)];
+  const topics = consumedTopics(settings);
   const all = topics.map((topic) => ({ topic }));
   const assigned = new Map<string, number[]>();
   // Mutable state shared by eachBatch, the timer and stop(): kept in one object so every reader sees writes.

@@ -8,6 +8,14 @@ import type { SqlGateway } from './gateway.js';
 export class EventStatsRepository {
   constructor(private readonly ch: SqlGateway) {}
 
+  /** Dead letters stored, by reason (each message once, however often it was redelivered). */
+  async deadLetters(): Promise<{ reason_code: string; messages: number }[]> {
+    return this.ch.query<{ reason_code: string; messages: number }>(
+      `SELECT reason_code, toFloat64(uniqExact(topic, partition, offset)) AS messages
+       FROM ${this.ch.table('ingest_errors')} GROUP BY reason_code ORDER BY reason_code`,
+    );
+  }
+
   async summary(recentLimit = 20): Promise<EventStats> {
     const { ch } = this;
     const [identities, dlq, recent] = await Promise.all([

@@ -133,6 +133,7 @@ describe('evidence bundles', () => {
     // Prometheus: findings by detector, severity and status, and request latency by route.
     const metrics = (await api.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/^scopewatch_findings\{detector="[^"]+",severity="[^"]+",status="open"\} \d+$/m);
+    expect(metrics).toContain('# TYPE scopewatch_dead_letters gauge');
     expect(metrics).toContain(
       'scopewatch_api_request_duration_seconds_bucket{le="+Inf",route="/v1/findings/:id/evidence"}',
     );

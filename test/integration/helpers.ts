@@ -85,7 +85,7 @@ export async function waitFor<T>(
 }
 
 /** Retries what a busy single-node broker answers with a retriable error (e.g. NOT_COORDINATOR while a group moves). */
-async function retriable<T>(call: () => Promise<T>, attempts = 20): Promise<T> {
+export async function retriable<T>(call: () => Promise<T>, attempts = 20): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();

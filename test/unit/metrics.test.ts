@@ -31,4 +31,24 @@ describe('MetricsRegistry', () => {
     expect(registry.render()).not.toContain('status="open"');
     expect(registry.render()).toContain('findings{status="resolved"} 1');
   });
+
+  it('scrape-time readings run at most once per interval, and one that fails does not hide the rest', async () => {
+    const registry = new MetricsRegistry();
+    const lag = registry.gauge('lag', 'Lag');
+    let reads = 0;
+    registry.collect('lag', 60_000, () => {
+      reads += 1;
+      lag.set(reads);
+      return Promise.resolve();
+    });
+    registry.collect('broken', 0, () => Promise.reject(new Error('ClickHouse away')));
+    const failures: string[] = [];
+    const onError = (collector: string): void => {
+      failures.push(collector);
+    };
+    expect(await registry.scrape(onError)).toContain('lag 1');
+    expect(await registry.scrape(onError)).toContain('lag 1');
+    expect(reads).toBe(1);
+    expect(failures).toEqual(['broken', 'broken']);
+  });
 });
