@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { FINDING_STATUSES, SEVERITIES, type Finding } from '../model/finding.js';
+import { TERM_KINDS } from '../model/terms.js';
 import { FINDING_SORTS, type FindingSort, type PagePosition } from '../storage/findings.js';
 import type { Repositories } from '../storage/repositories.js';
 import { triageFinding } from '../detectors/triage.js';
@@ -62,11 +63,24 @@ const TriageBody = z
     status: z.enum(FINDING_STATUSES),
     note: z.string().max(4000).default(''),
     assignee: z.string().max(200).optional(),
+    /**
+     * Baseline values the identity may use from now on (e.g. the vendor's whole domain, a tool),
+     * beyond the finding's own value that false_positive already allows.
+     */
+    allow: z
+      .array(z.object({ kind: z.enum(TERM_KINDS), value: z.string().min(1).max(512) }).strict())
+      .max(20)
+      .default([]),
   })
   .strict()
   .refine((b) => !NEEDS_REASON.includes(b.status) || b.note.trim().length >= 3, {
     path: ['note'],
     message: 'a reason (note) is required to mark a finding false_positive or resolved',
+  })
+  // An allow rule widens what the identity may do unnoticed: only with a decision that has a reason.
+  .refine((b) => b.allow.length === 0 || NEEDS_REASON.includes(b.status), {
+    path: ['allow'],
+    message: 'allow rules go with status false_positive or resolved (and their reason)',
   });
 
 /** Events of the finding's sessions shown with its detail; the bundle has up to its own cap. */
@@ -155,6 +169,7 @@ export function registerFindingRoutes(
         body.note,
         request.apiKey?.keyId ?? '',
         body.assignee,
+        body.allow,
       );
       if (!updated) throw new HttpError(404, `no finding ${id}`);
       return updated;

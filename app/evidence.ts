@@ -94,7 +94,7 @@ export async function evidenceBundle(
       cited: finding.event_ids,
       events: session.events.map((e) => ({ ...e })),
       eventsTruncated: session.truncated,
-      triage: triage.map((t) => ({ ...t })),
+      triage: triage.map((t) => ({ ...t, allowed: t.allowed.map((a) => ({ ...a })) })),
     },
     keys.privateKey,
     keys.publicKey,

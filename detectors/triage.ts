@@ -1,5 +1,6 @@
 import { triageEffect } from '../model/baseline-policy.js';
 import type { Finding, FindingStatus } from '../model/finding.js';
+import type { AllowRule } from '../model/terms.js';
 import { findingTerms } from './findings.js';
 import type { Repositories } from '../storage/repositories.js';
 
@@ -19,6 +20,8 @@ export async function triageFinding(
   keyId = '',
   /** Who the finding is assigned to from now on; undefined keeps the current assignee. */
   assignee?: string,
+  /** Baseline values the identity may use from now on, beyond what the status itself teaches. */
+  allow: readonly AllowRule[] = [],
 ): Promise<Finding | undefined> {
   const current = await storage.findings.get(id);
   if (!current) return undefined;
@@ -34,6 +37,7 @@ export async function triageFinding(
     note,
     assignee: assignee ?? history.at(-1)?.assignee ?? '',
     key_id: keyId,
+    allowed: allow.map((a) => ({ ...a })),
   });
   await storage.findings.saveTriaged(updated, note);
   const effect = triageEffect(status);
@@ -41,5 +45,7 @@ export async function triageFinding(
   if (effect)
     for (const term of findingTerms(current))
       await storage.overrides.add({ identity_id: current.identity_id, ...term, effect }, id);
+  for (const rule of allow)
+    await storage.overrides.add({ identity_id: current.identity_id, ...rule, effect: 'allow' }, id);
   return updated;
 }

@@ -27,6 +27,12 @@ export interface BaselineTermRow {
 }
 
 /** A triage decision about one baseline value: learn it (`allow`) or keep it out for good (`exclude`). */
+/** A baseline value an analyst allows an identity (a triage decision's explicit allow rule). */
+export interface AllowRule {
+  kind: TermKind;
+  value: string;
+}
+
 export interface Override {
   identity_id: string;
   kind: TermKind;

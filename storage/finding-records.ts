@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { detectionRecord, nextLink, recordHash, type ChainLink } from '../evidence/chain.js';
 import { canonicalize, type Json } from '../evidence/canonical.js';
 import { FINDING_STATUSES, type Finding, type FindingStatus } from '../model/finding.js';
+import { TERM_KINDS, type AllowRule } from '../model/terms.js';
 import type { SqlGateway } from './gateway.js';
 import type { IdentitiesRepository } from './identities.js';
 
@@ -32,6 +33,8 @@ export interface TriageEntry {
   assignee: string;
   /** The API key that decided (its non-secret id); '' from the CLI or tests. */
   key_id: string;
+  /** Baseline values this decision allowed the identity from then on (beyond what the status implies). */
+  allowed: AllowRule[];
 }
 
 const LINK_COLUMNS = `toString(chain) AS chain, seq, finding_id, toString(record_hash) AS record_hash,
@@ -47,6 +50,7 @@ const TriageRow = z.object({
   note: z.string(),
   assignee: z.string(),
   key_id: z.string(),
+  allowed: z.array(z.object({ kind: z.enum(TERM_KINDS), value: z.string() })),
 });
 
 interface RecordRow extends ChainLink {
@@ -147,7 +151,7 @@ export class FindingRecordsRepository {
     const out = new Map<string, TriageEntry[]>();
     if (findingIds.length === 0) return out;
     const rows = await this.ch.query<unknown>(
-      `SELECT finding_id, toFloat64(toUnixTimestamp64Milli(at)) AS at, previous_status, status, note, assignee, key_id
+      `SELECT finding_id, toFloat64(toUnixTimestamp64Milli(at)) AS at, previous_status, status, note, assignee, key_id, allowed
        FROM (SELECT * FROM ${this.ch.table('finding_triage')} WHERE finding_id IN {ids:Array(String)}
              ORDER BY finding_id, at, status)`,
       { ids: [...new Set(findingIds)] },

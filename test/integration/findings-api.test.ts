@@ -3,6 +3,8 @@ import { parseApiKeys } from '../../api/auth.js';
 import { buildApi } from '../../api/server.js';
 import { silentLogger } from '../../common/logger.js';
 import { MetricsRegistry } from '../../common/metrics.js';
+import { DetectionRunner } from '../../detectors/runner.js';
+import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../../model/detector-event.js';
 import type { Finding } from '../../model/finding.js';
 import { ingestDemoAndDetect, storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
 
@@ -248,5 +250,68 @@ describe('findings API', () => {
       (await api.inject({ method: 'GET', url: '/v1/findings/f-nope/triage', headers: auth(analyst) }))
         .statusCode,
     ).toBe(404);
+  });
+
+  it('an allow rule on a closing decision feeds the baseline and stays in the history', async () => {
+    const api = app();
+    const list = (
+      await api.inject({ method: 'GET', url: '/v1/findings?status=open&limit=1000', headers: auth(analyst) })
+    ).json<{ findings: Finding[] }>().findings;
+    const target = list[0];
+    if (!target) throw new Error('no open finding');
+    const url = `/v1/findings/${target.finding_id}`;
+    const patch = (payload: object) => api.inject({ method: 'PATCH', url, headers: auth(analyst), payload });
+    const rule = { kind: 'tool', value: 'vendor.sync_contacts' };
+
+    const withoutReason = await patch({ status: 'acknowledged', allow: [rule] });
+    expect(withoutReason.statusCode).toBe(400);
+    expect(withoutReason.json<{ error: string }>().error).toContain('allow');
+    const badKind = await patch({
+      status: 'false_positive',
+      note: 'vendor job',
+      allow: [{ kind: 'planet', value: 'x' }],
+    });
+    expect(badKind.statusCode).toBe(400);
+    expect(badKind.json<{ error: string }>().error).toContain('allow.0.kind');
+
+    expect(
+      (await patch({ status: 'false_positive', note: 'the vendor sync is expected', allow: [rule] }))
+        .statusCode,
+    ).toBe(200);
+    const overrides = await storageOf(clickhouse()).overrides.forIdentities([target.identity_id]);
+    expect(overrides).toContainEqual({ identity_id: target.identity_id, ...rule, effect: 'allow' });
+    const history = (await api.inject({ method: 'GET', url: `${url}/triage`, headers: auth(analyst) })).json<{
+      triage: { allowed: unknown[] }[];
+    }>().triage;
+    expect(history.at(-1)?.allowed).toEqual([rule]);
+
+    // The next detection pass knows the tool: using it raises no first-seen tool finding.
+    const runner = new DetectionRunner({
+      storage: storageOf(clickhouse()),
+      logger: silentLogger,
+      registry: () => null,
+    });
+    const use = (tool: string, n: number): DetectorEvent => ({
+      ...EMPTY_EVENT_DETAILS,
+      event_id: `allow-check-${tool}`,
+      ts: Date.now() + n,
+      identity_id: target.identity_id,
+      identity_type: 'agent',
+      identity_credential: '',
+      session: 'allow-check',
+      action: 'tool.call',
+      tool,
+      resource_type: '',
+      resource_id: '',
+      target_domain: '',
+      outcome: 'success',
+      approval_id: '',
+      source_ip: '',
+      source_user_agent: '',
+    });
+    const { findings } = await runner.judge([use(rule.value, 0), use('vendor.never_allowed', 1)]);
+    const newTools = findings.filter((f) => f.detector === 'scope.new_tool').map((f) => f.subject);
+    expect(newTools).not.toContain(rule.value);
+    expect(newTools).toContain('vendor.never_allowed');
   });
 });
