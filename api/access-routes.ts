@@ -36,7 +36,7 @@ export function registerAccessRoutes(
     docs({ summary: 'Create an API key (the secret is returned once)', tags: ['keys'], body: CreateKey }),
     async (request, reply) => {
       requireRole(request, ['admin']);
-      const body = parseQuery(CreateKey, request.body ?? {});
+      const body = parseQuery(CreateKey, request.body ?? {}, 'body');
       const { keyId, secret } = newKeySecret();
       const createdAt = Date.now();
       await access.createKey({

@@ -161,7 +161,7 @@ export function registerFindingRoutes(
     async (request) => {
       requireRole(request, ['analyst']);
       const { id } = parseQuery(FindingIdParams, request.params);
-      const body = parseQuery(TriageBody, request.body ?? {});
+      const body = parseQuery(TriageBody, request.body ?? {}, 'body');
       const updated = await triageFinding(
         storage,
         id,

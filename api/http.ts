@@ -22,13 +22,18 @@ export function requireRole(request: FastifyRequest, roles: readonly Role[]): vo
   }
 }
 
-export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
-  const parsed = schema.safeParse(query);
+/** `value` (a query, path parameters or a body: `what`) parsed by `schema`, else a 400 naming the field. */
+export function parseQuery<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: 'query' | 'body' = 'query',
+): z.output<T> {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const detail = formatZodIssues(parsed.error.issues, {
-      where: (path) => path.map(String).join('.') || 'query',
+      where: (path) => path.map(String).join('.') || what,
     });
-    throw new HttpError(400, `invalid query: ${detail}`);
+    throw new HttpError(400, `invalid ${what}: ${detail}`);
   }
   return parsed.data;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { riskScore } from '../detectors/findings.js';
-import { parseIdentityEntry } from '../detectors/registry.js';
+import { riskOverTime, riskScore } from '../detectors/findings.js';
+import { IdentityBodySchema, parseIdentityEntry } from '../detectors/registry.js';
 import { identityJson } from '../evidence/chain.js';
 import { LIFECYCLE_STATES } from '../model/identity.js';
 import type { Repositories } from '../storage/repositories.js';
@@ -26,7 +26,10 @@ const ListQuery = z
   })
   .strict();
 
-type Storage = Pick<Repositories, 'identities' | 'baselines' | 'findings'>;
+type Storage = Pick<Repositories, 'identities' | 'baselines' | 'findings' | 'records'>;
+
+/** Days of risk history in an identity's detail. */
+const RISK_DAYS = 30;
 
 export function registerIdentityRoutes(app: FastifyInstance, storage: Storage): void {
   app.get(
@@ -100,12 +103,15 @@ export function registerIdentityRoutes(app: FastifyInstance, storage: Storage): 
       const record = records.get(id);
       if (!baseline && !record) throw new HttpError(404, `no identity ${id}`);
       const findings = await storage.findings.list({ identity: id }, 1000);
+      const triage = await storage.records.triageFor(findings.map((f) => f.finding_id));
       const open = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged');
+      const now = Date.now();
       return {
         identity_id: id,
         record: record ? identityJson(record) : null,
         baseline: baseline ?? null,
-        risk: riskScore(findings, Date.now()),
+        risk: riskScore(findings, now),
+        risk_over_time: riskOverTime(findings, triage, RISK_DAYS, now),
         open_findings: open.length,
         findings: open.slice(0, 50),
       };
@@ -118,6 +124,7 @@ export function registerIdentityRoutes(app: FastifyInstance, storage: Storage): 
       summary: 'Register or replace an identity (lifecycle included)',
       tags: ['identities'],
       params: IdentityParams,
+      body: IdentityBodySchema,
     }),
     async (request) => {
       requireRole(request, ['admin']);

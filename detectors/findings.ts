@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { DAY_MS } from '../common/time.js';
 import type { DetectorEvent } from '../model/detector-event.js';
-import { SEVERITIES, type BaselineFacts, type Finding, type Severity } from '../model/finding.js';
+import {
+  SEVERITIES,
+  type BaselineFacts,
+  type Finding,
+  type FindingStatus,
+  type Severity,
+} from '../model/finding.js';
 import type { Term } from './terms.js';
 import { isTermKind } from '../model/terms.js';
 import type { Detector, Observation } from './types.js';
@@ -196,4 +202,38 @@ export function riskScore(
     sum += SEVERITY_WEIGHT[f.severity] * Math.pow(0.5, ageDays / halfLifeDays);
   }
   return Math.round(100 * (1 - Math.exp(-sum / 20)) * 10) / 10;
+}
+
+/** A triage decision as risk history reads it: when, and the status it set. */
+export interface StatusChange {
+  at: number;
+  status: FindingStatus;
+}
+
+/**
+ * The identity's risk at the end of each of the last `days` UTC days (oldest first): each
+ * finding counts from its first event, with the status its triage history gave it by then, and
+ * as fresh as its last event up to that day.
+ */
+export function riskOverTime(
+  findings: readonly Pick<Finding, 'finding_id' | 'severity' | 'first_ts' | 'last_ts'>[],
+  triage: ReadonlyMap<string, readonly StatusChange[]>,
+  days: number,
+  now: number,
+): { day: string; risk: number }[] {
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  const out: { day: string; risk: number }[] = [];
+  for (let i = days - 1; i >= 0; i -= 1) {
+    const start = today - i * DAY_MS;
+    const end = Math.min(start + DAY_MS - 1, now);
+    const asOf = findings
+      .filter((f) => f.first_ts <= end)
+      .map((f) => {
+        let status: FindingStatus = 'open';
+        for (const change of triage.get(f.finding_id) ?? []) if (change.at <= end) status = change.status;
+        return { severity: f.severity, status, last_ts: Math.min(f.last_ts, end) };
+      });
+    out.push({ day: new Date(start).toISOString().slice(0, 10), risk: riskScore(asOf, end) });
+  }
+  return out;
 }

@@ -69,6 +69,9 @@ const IdentitySchema = z
 
 const FileSchema = z.object({ identities: z.array(IdentitySchema) }).strict();
 
+/** One entry as an API body (`PUT /v1/identities/:id`): the id comes from the path. */
+export const IdentityBodySchema = IdentitySchema.partial({ id: true });
+
 export class RegistryError extends Error {}
 
 /** YAML (.yaml/.yml) or JSON (.json) text → identity records; every problem names file, entry and field. */

@@ -144,6 +144,17 @@ describe('identities API', () => {
       (await api.inject({ method: 'GET', url: '/v1/identities/nobody-at-all', headers: auth(analyst) }))
         .statusCode,
     ).toBe(404);
+    // Risk over time: 30 days, oldest first, today's point is the current risk.
+    const top = list[0];
+    if (!top) throw new Error('no identity');
+    const topDetail = (
+      await api.inject({ method: 'GET', url: `/v1/identities/${top.id}`, headers: auth(analyst) })
+    ).json<{ risk: number; risk_over_time: { day: string; risk: number }[] }>();
+    expect(topDetail.risk_over_time).toHaveLength(30);
+    expect(topDetail.risk_over_time.at(-1)).toEqual({
+      day: new Date().toISOString().slice(0, 10),
+      risk: topDetail.risk,
+    });
     await api.close();
   });
 });

@@ -4,6 +4,7 @@ import {
   FindingBook,
   findingTerms,
   MAX_FINDING_MEMBERS,
+  riskOverTime,
   riskScore,
 } from '../../../detectors/findings.js';
 import { createNewToolDetector } from '../../../detectors/rules/scope-new-tool.js';
@@ -113,5 +114,41 @@ describe('findings book', () => {
     expect(fresh).toBeGreaterThan(old);
     expect(riskScore([f('critical', 'false_positive', now)], now)).toBe(0);
     expect(riskScore([], now)).toBe(0);
+  });
+
+  it('risk over time: each day counts the findings open by then, with the status triage gave them then', () => {
+    const day0 = Math.floor(T0 / DAY_MS) * DAY_MS;
+    const now = day0 + 4 * DAY_MS + 3_600_000;
+    const findings = [
+      {
+        finding_id: 'a',
+        severity: 'critical' as const,
+        first_ts: day0 + DAY_MS + 10,
+        last_ts: day0 + DAY_MS + 10,
+      },
+      {
+        finding_id: 'b',
+        severity: 'high' as const,
+        first_ts: day0 + 2 * DAY_MS + 10,
+        last_ts: day0 + 3 * DAY_MS,
+      },
+    ];
+    // `a` was closed on day 3 (and stays closed); `b` is still open.
+    const triage = new Map([['a', [{ at: day0 + 3 * DAY_MS + 5, status: 'false_positive' as const }]]]);
+    const series = riskOverTime(findings, triage, 5, now);
+    expect(series.map((p) => p.day)).toEqual(
+      [0, 1, 2, 3, 4].map((i) => new Date(day0 + i * DAY_MS).toISOString().slice(0, 10)),
+    );
+    const [d0, d1, d2, d3, d4] = series.map((p) => p.risk);
+    expect(d0).toBe(0);
+    expect(d1).toBeGreaterThan(0);
+    expect(d2).toBeGreaterThan(d1 ?? 0);
+    // Closing `a` lowers day 3's risk below day 2's although `b` got a fresh event on day 3.
+    expect(d3).toBeLessThan(d2 ?? 0);
+    expect(d3).toBe(
+      riskScore([{ severity: 'high', status: 'open', last_ts: day0 + 3 * DAY_MS }], day0 + 4 * DAY_MS - 1),
+    );
+    // The last point is today, as of now.
+    expect(d4).toBe(riskScore([{ severity: 'high', status: 'open', last_ts: day0 + 3 * DAY_MS }], now));
   });
 });
