@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,8 @@ import { exited, waitFor } from './helpers.js';
  * The README's first command, as a person runs it: `scopewatch run --demo` on embedded
  * defaults (its own local broker, embedded ClickHouse, API up) shows findings through the API,
  * and a Ctrl-C in the terminal — SIGINT to the whole process group, the broker's JVM included
- * unless it keeps to its own — shuts everything down cleanly, leaving no broker behind.
+ * unless it keeps to its own — shuts everything down cleanly, leaving no broker behind. On the
+ * way, the CLI's access review is written and verified offline, and the fleet table printed.
  */
 
 const cli = path.join(packageRoot(), 'dist', 'bin', 'scopewatch.js');
@@ -91,6 +92,25 @@ describe('quick start', () => {
     );
     expect(findings.length, stderr).toBeGreaterThan(0);
     expect(processesMentioning(dataDir).length).toBeGreaterThan(0); // the broker runs from the data dir
+
+    // What a compliance team does next, from the same terminal: an access review written as an
+    // archive and verified offline against the API's signing key, and the fleet table.
+    const scopewatch = (...args: string[]): string =>
+      execFileSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
+    const pem = await (
+      await fetch(`http://127.0.0.1:${String(port)}/v1/keys/signing`, {
+        headers: { authorization: `Bearer ${key}` },
+      })
+    ).text();
+    writeFileSync(path.join(dataDir, 'signing.pub.pem'), pem);
+    const review = path.join(dataDir, 'review.tar.gz');
+    expect(scopewatch('review', 'release-bot', '--out', review)).toContain('proposed registry entry:');
+    expect(scopewatch('verify', review, '--pubkey', path.join(dataDir, 'signing.pub.pem'))).toMatch(
+      /verified\s*$/,
+    );
+    const fleet = scopewatch('review', '--fleet', '--format', 'csv').trim().split('\r\n');
+    expect(fleet[0]).toMatch(/^identity_id,owner,lifecycle,/);
+    expect(fleet.some((line) => line.startsWith('release-bot,team-platform,active,'))).toBe(true);
 
     const beforeShutdown = stderr.length;
     process.kill(-pid, 'SIGINT');
