@@ -47,7 +47,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const audit = logger.child({ component: 'audit' });
   // Path parameters as long as the schemas allow (a 256-character identity id, percent-encoded):
   // fastify's default of 100 would answer 414 before validation could name the field.
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, maxParamLength: 2048 });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, routerOptions: { maxParamLength: 2048 } });
   const keyring = new KeyRing(options.keys, storage.access);
   const limiter = new RateLimiter(options.rateLimit?.rate ?? 50, options.rateLimit?.burst ?? 100);
   const auditLog = new AuditWriter(storage.access, logger);

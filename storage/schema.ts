@@ -2,15 +2,20 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { ClickHouseGateway } from './gateway.js';
 import { migrate, type MigrateResult } from './migrate.js';
+import { reconcileFindingsLayout } from './layout.js';
 import { reconcileRetention } from './retention.js';
 
-/** Everything that must hold before a process reads or writes: schema current, retention as configured. */
+/**
+ * Everything that must hold before a process reads or writes: schema current, table layouts
+ * current, retention as configured.
+ */
 export async function prepareSchema(
   ch: ClickHouseGateway,
   clickhouse: Config['clickhouse'],
   logger: Logger,
 ): Promise<MigrateResult> {
   const result = await migrate(ch, logger);
+  await reconcileFindingsLayout(ch, logger);
   await reconcileRetention(
     ch,
     [
