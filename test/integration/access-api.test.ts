@@ -216,9 +216,11 @@ describe('OpenAPI document', () => {
       '/v1/findings/{id}/triage',
       '/v1/identities',
       '/v1/identities/{id}',
+      '/v1/identities/{id}/review',
       '/v1/keys',
       '/v1/keys/signing',
       '/v1/keys/{id}',
+      '/v1/review',
     ]);
     const list = doc.paths['/v1/findings']?.get?.parameters ?? [];
     expect(list.map((p) => p.name)).toEqual(
@@ -226,6 +228,7 @@ describe('OpenAPI document', () => {
     );
     expect(list.find((p) => p.name === 'sort')?.schema.enum).toEqual(['id', 'time', 'score']);
     expect(doc.paths['/v1/findings/{id}']?.patch?.requestBody).toBeDefined();
+    expect(doc.paths['/v1/identities/{id}']?.put?.requestBody).toBeDefined();
     const ui = await api.inject({ method: 'GET', url: '/docs/' });
     expect([200, 302]).toContain(ui.statusCode);
     await api.close();
