@@ -1,4 +1,9 @@
-import { accessReview, fleetReview, fleetRow, type FleetRow } from '../detectors/access-review.js';
+import {
+  accessReview,
+  actedAfterLifecycleEnd,
+  fleetReview,
+  type FleetRow,
+} from '../detectors/access-review.js';
 import { registryEntry, registryYaml } from '../detectors/registry.js';
 import { canonicalize, type Json } from '../evidence/canonical.js';
 import { identityJson } from '../evidence/chain.js';
@@ -68,22 +73,6 @@ export async function accessReviewBundle(
     sessions: usage.sessions,
   });
   const openFindings = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged').length;
-  const lastActivity = review.totals.last_ts;
-  const fleet = fleetRow(
-    identityId,
-    record,
-    lastActivity === null
-      ? undefined
-      : {
-          identity_id: identityId,
-          events: review.totals.events,
-          last_ts: lastActivity,
-          tools: [],
-          resources: [],
-          domains: [],
-        },
-    openFindings,
-  );
   const entry = registryEntry(record, review.proposed.scope);
   return buildReviewBundle(
     { identity_id: identityId, from: period.from, to: period.to },
@@ -94,7 +83,7 @@ export async function accessReviewBundle(
         totals: review.totals,
         unused_share: review.scope.unused_share,
         open_findings: openFindings,
-        active_after_lifecycle_end: fleet.active_after_lifecycle_end,
+        active_after_lifecycle_end: actedAfterLifecycleEnd(record, review.totals.last_ts),
       }),
       identity: identityJson(record),
       usage: asJson(review.usage),

@@ -435,6 +435,15 @@ export interface FleetRow {
 /** A declaration with at least this share unused in the period is worth right-sizing. */
 export const RIGHT_SIZE_SHARE = 0.5;
 
+/** Suspended or revoked, and acting at `lastActivity` (ms) on or after that. */
+export function actedAfterLifecycleEnd(
+  record: Pick<IdentityRecord, 'state' | 'stateChangedAt'> | undefined,
+  lastActivity: number | null,
+): boolean {
+  if (!record || record.state === 'active' || lastActivity === null) return false;
+  return record.stateChangedAt === null || lastActivity >= record.stateChangedAt;
+}
+
 /** One row of the fleet review: what to do about an identity, and why. */
 export function fleetRow(
   id: string,
@@ -462,26 +471,25 @@ export function fleetRow(
   const share = declaredEntries === 0 ? null : unused / declaredEntries;
   const lifecycle = record?.state ?? 'active';
   const lastActivity = usage && usage.events > 0 ? usage.last_ts : null;
-  const afterEnd =
-    lifecycle !== 'active' &&
-    lastActivity !== null &&
-    (record?.stateChangedAt === null ||
-      record?.stateChangedAt === undefined ||
-      lastActivity >= record.stateChangedAt);
-  const [verdict, reason]: [FleetVerdict, string] = afterEnd
-    ? ['investigate', `${lifecycle}, yet acted in the period (last ${new Date(lastActivity).toISOString()})`]
-    : lifecycle !== 'active'
-      ? ['ok', `${lifecycle} and quiet`]
-      : lastActivity === null
-        ? ['idle', 'no activity in the period: offboard or suspend it if its purpose has ended']
-        : share !== null && share >= RIGHT_SIZE_SHARE
-          ? [
-              'right-size',
-              `${String(unused)} of ${plural(declaredEntries, 'declared entry', 'declared entries')} unused in the period`,
-            ]
-          : record?.registered
-            ? ['ok', 'acting within what it uses']
-            : ['ok', 'not registered: no declared scope to review'];
+  const afterEnd = actedAfterLifecycleEnd(record, lastActivity);
+  const [verdict, reason]: [FleetVerdict, string] =
+    afterEnd && lastActivity !== null
+      ? [
+          'investigate',
+          `${lifecycle}, yet acted in the period (last ${new Date(lastActivity).toISOString()})`,
+        ]
+      : lifecycle !== 'active'
+        ? ['ok', `${lifecycle} and quiet`]
+        : lastActivity === null
+          ? ['idle', 'no activity in the period: offboard or suspend it if its purpose has ended']
+          : share !== null && share >= RIGHT_SIZE_SHARE
+            ? [
+                'right-size',
+                `${String(unused)} of ${plural(declaredEntries, 'declared entry', 'declared entries')} unused in the period`,
+              ]
+            : record?.registered
+              ? ['ok', 'acting within what it uses']
+              : ['ok', 'not registered: no declared scope to review'];
   return {
     identity_id: id,
     owner: record?.owner ?? '',
