@@ -4,6 +4,7 @@ import { FINDING_STATUSES, SEVERITIES, type Finding } from '../model/finding.js'
 import { TERM_KINDS } from '../model/terms.js';
 import { FINDING_SORTS, type FindingSort, type PagePosition } from '../storage/findings.js';
 import type { Repositories } from '../storage/repositories.js';
+import { findingTerms } from '../detectors/findings.js';
 import { triageFinding } from '../detectors/triage.js';
 import { FindingIdParams, HttpError, MAX_TIMESTAMP_MS, parseQuery, requireRole, Timestamp } from './http.js';
 import { docs } from './openapi.js';
@@ -64,11 +65,17 @@ const TriageBody = z
     note: z.string().max(4000).default(''),
     assignee: z.string().max(200).optional(),
     /**
-     * Baseline values the identity may use from now on (e.g. the vendor's whole domain, a tool),
-     * beyond the finding's own value that false_positive already allows.
+     * Baseline values the identity may use from now on (another host of the vendor, a tool),
+     * beyond the finding's own value that false_positive already allows. Domains are stored
+     * lowercased by ingest, so they are compared that way.
      */
     allow: z
-      .array(z.object({ kind: z.enum(TERM_KINDS), value: z.string().min(1).max(512) }).strict())
+      .array(
+        z
+          .object({ kind: z.enum(TERM_KINDS), value: z.string().min(1).max(512) })
+          .strict()
+          .transform((r) => (r.kind === 'domain' ? { ...r, value: r.value.toLowerCase() } : r)),
+      )
       .max(20)
       .default([]),
   })
@@ -162,6 +169,17 @@ export function registerFindingRoutes(
       requireRole(request, ['analyst']);
       const { id } = parseQuery(FindingIdParams, request.params);
       const body = parseQuery(TriageBody, request.body ?? {}, 'body');
+      if (body.status === 'resolved' && body.allow.length > 0) {
+        // A confirmed incident's own value stays out of the baseline: allowing it would undo that.
+        const finding = await storage.findings.get(id);
+        const own = finding ? findingTerms(finding) : [];
+        const clash = body.allow.find((a) => own.some((t) => t.kind === a.kind && t.value === a.value));
+        if (clash)
+          throw new HttpError(
+            400,
+            `invalid body: allow: ${clash.kind} ${clash.value} is the value this finding is about; resolving confirms it, so it stays out of the baseline (use false_positive to allow it)`,
+          );
+      }
       const updated = await triageFinding(
         storage,
         id,

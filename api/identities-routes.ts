@@ -102,7 +102,7 @@ export function registerIdentityRoutes(app: FastifyInstance, storage: Storage): 
       ]);
       const record = records.get(id);
       if (!baseline && !record) throw new HttpError(404, `no identity ${id}`);
-      const findings = await storage.findings.list({ identity: id }, 1000);
+      const findings = await storage.findings.page({ identity: id }, 'time', 1000);
       const triage = await storage.records.triageFor(findings.map((f) => f.finding_id));
       const open = findings.filter((f) => f.status === 'open' || f.status === 'acknowledged');
       const now = Date.now();

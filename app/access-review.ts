@@ -57,7 +57,11 @@ export async function accessReviewBundle(
   const [records, usage, findings] = await Promise.all([
     storage.identities.byIds([identityId]),
     storage.usage.groups(identityId, period.from, period.to, REVIEW_GROUP_CAP),
-    storage.findings.list({ identity: identityId, from: period.from, to: period.to - 1 }, REVIEW_FINDING_CAP),
+    storage.findings.page(
+      { identity: identityId, from: period.from, to: period.to - 1 },
+      'time',
+      REVIEW_FINDING_CAP,
+    ),
   ]);
   let record = records.get(identityId);
   if (!record) {

@@ -19,7 +19,7 @@ export async function migrateSchema(config: Config): Promise<MigrateResult> {
   const logger = createLogger(config.logLevel);
   const ch = await openClickHouse(config);
   try {
-    return await prepareSchema(ch, config.clickhouse, logger);
+    return await prepareSchema(ch, config.clickhouse, logger, true);
   } finally {
     await ch.close();
   }

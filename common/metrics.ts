@@ -96,6 +96,9 @@ interface Collector {
   read: () => Promise<void>;
 }
 
+/** How long a scrape waits for one reading before serving the rest without it. */
+export const COLLECT_TIMEOUT_MS = 2000;
+
 export class MetricsRegistry {
   private readonly series = new Map<string, Series | HistogramSeries>();
   private readonly collectors: Collector[] = [];
@@ -119,10 +122,21 @@ export class MetricsRegistry {
         .filter((c) => now - c.readAt >= c.everyMs)
         .map(async (c) => {
           c.readAt = now;
+          let timer: NodeJS.Timeout | undefined;
           try {
-            await c.read();
+            // A reading that hangs (a broker away, kafkajs retrying) must not hang the scrape.
+            await Promise.race([
+              c.read(),
+              new Promise<never>((_resolve, reject) => {
+                timer = setTimeout(() => {
+                  reject(new Error(`no answer within ${String(COLLECT_TIMEOUT_MS)} ms`));
+                }, COLLECT_TIMEOUT_MS);
+              }),
+            ]);
           } catch (error) {
             onError(c.name, error);
+          } finally {
+            clearTimeout(timer);
           }
         }),
     );

@@ -241,6 +241,18 @@ export function reviewScope(scope: DeclaredScope | null, groups: readonly UsageG
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${String(n)} ${n === 1 ? one : many}`;
 
+/** A value with `*` or `?` would be a glob in the registry: a name an agent chose must never widen a scope. */
+const isLiteral = (value: string): boolean => !/[*?]/.test(value);
+
+/** An outside use the proposal may add: approved at every use, and a literal value. */
+const proposable = (out: OutsideUse): boolean => out.approved === out.events && isLiteral(out.value);
+
+function excludedReason(out: OutsideUse): string {
+  return !isLiteral(out.value)
+    ? 'its name holds * or ?, which the registry reads as a wildcard: never proposed'
+    : `used outside the declaration, ${String(out.events - out.approved)} of ${plural(out.events, 'use')} without approval: decide in review`;
+}
+
 /** One dimension's proposal: declared globs kept, narrowed or removed; outside uses added or excluded. */
 function proposeDimension(
   field: 'tools' | 'resources' | 'egress_domains',
@@ -254,7 +266,7 @@ function proposeDimension(
     notes.push({ field, change, entry, reason });
   };
   if (globs.length === 0) {
-    const entries = undeclared(used);
+    const entries = undeclared(used.filter((u) => isLiteral(u.value)));
     for (const entry of entries)
       note('added', entry, 'nothing was declared (unconstrained); used in the period');
     if (entries.length === 0)
@@ -262,11 +274,24 @@ function proposeDimension(
     return { entries, notes };
   }
   const { review, matched } = reviewDimension(globs, used, caseInsensitive);
+  if (review.unused.length === globs.length && !review.outside.some((o) => proposable(o))) {
+    // Nothing declared here was used and nothing could be added: an empty list would read as
+    // unconstrained, so the declaration stays, and the notes say so (and nothing else).
+    notes.push({
+      field,
+      change: 'kept',
+      entry: globs.join(', '),
+      reason:
+        'nothing declared here was used; an empty list would mean unconstrained, so the declaration stays (consider suspending the identity)',
+    });
+    for (const out of review.outside) note('excluded', out.value, excludedReason(out));
+    return { entries: [...globs], notes };
+  }
   const entries: string[] = [];
   for (const glob of globs) {
     const uses = matched.get(glob) ?? [];
     if (uses.length === 0) note('removed', glob, 'never used in the period');
-    else if (uses.length <= NARROW_AT && /[*?]/.test(glob)) {
+    else if (uses.length <= NARROW_AT && /[*?]/.test(glob) && uses.every((u) => isLiteral(u.value))) {
       for (const use of uses) if (!entries.includes(use.value)) entries.push(use.value);
       note(
         'narrowed',
@@ -283,30 +308,14 @@ function proposeDimension(
     }
   }
   for (const out of review.outside) {
-    if (out.approved === out.events) {
+    if (proposable(out)) {
       entries.push(out.value);
       note(
         'added',
         out.value,
         `used outside the declaration, with a human approval at each of ${plural(out.events, 'use')}`,
       );
-    } else
-      note(
-        'excluded',
-        out.value,
-        `used outside the declaration, ${String(out.events - out.approved)} of ${plural(out.events, 'use')} without approval: decide in review`,
-      );
-  }
-  if (entries.length === 0) {
-    // An empty list would read as unconstrained: keep the declaration and say why.
-    notes.push({
-      field,
-      change: 'kept',
-      entry: globs.join(', '),
-      reason:
-        'nothing declared here was used; an empty list would mean unconstrained, so the declaration stays (consider suspending the identity)',
-    });
-    return { entries: [...globs], notes };
+    } else note('excluded', out.value, excludedReason(out));
   }
   return { entries, notes };
 }
@@ -320,7 +329,9 @@ export function proposeScope(scope: DeclaredScope | null, groups: readonly Usage
   const resources = proposeDimension('resources', declared.resources, used.resources, false, () =>
     [
       ...new Set(
-        groups.filter((g) => g.resource_id).map((g) => resourceFamily(g.resource_type, g.resource_id)),
+        groups
+          .filter((g) => g.resource_id && isLiteral(typedResource(g.resource_type, g.resource_id)))
+          .map((g) => resourceFamily(g.resource_type, g.resource_id)),
       ),
     ].sort(),
   );

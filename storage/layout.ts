@@ -29,9 +29,16 @@ export function hasGranularity(engineFull: string, rows: number): boolean {
 /**
  * Rebuilds `findings` with FINDINGS_GRANULARITY when it has another. Safe to interrupt and
  * repeat: the copy is built aside, swapped in atomically (EXCHANGE TABLES), and rows a writer
- * still added to the old table before the swap are copied across before it is dropped.
+ * still added to the old table before the swap are copied across before it is dropped. Only one
+ * process may run it at a time, with no other writing findings: the embedded engine's owner or
+ * `scopewatch migrate` (compose runs it before the services start).
  */
-export async function reconcileFindingsLayout(ch: ClickHouseGateway, logger: Logger): Promise<void> {
+export async function reconcileFindingsLayout(
+  ch: ClickHouseGateway,
+  logger: Logger,
+  /** False: only say that `scopewatch migrate` would rebuild (other processes may be writing). */
+  rebuild = true,
+): Promise<void> {
   const findings = ch.table('findings');
   const staging = ch.table('findings_relayout');
   const engine = await engineOf(ch, 'findings');
@@ -39,6 +46,15 @@ export async function reconcileFindingsLayout(ch: ClickHouseGateway, logger: Log
   if (hasGranularity(engine, FINDINGS_GRANULARITY)) {
     // A rebuild interrupted after its swap left the old table behind: finish it.
     if ((await engineOf(ch, 'findings_relayout')) !== null) await catchUpAndDrop(ch, findings, staging);
+    return;
+  }
+  if (!rebuild) {
+    logger.warn(
+      'the findings table has large granules (slow finding reads): run `scopewatch migrate` while nothing writes findings to rebuild it',
+      {
+        index_granularity: FINDINGS_GRANULARITY,
+      },
+    );
     return;
   }
   const started = Date.now();

@@ -13,9 +13,15 @@ export async function prepareSchema(
   ch: ClickHouseGateway,
   clickhouse: Config['clickhouse'],
   logger: Logger,
+  /**
+   * Whether this process may rebuild tables (`scopewatch migrate`, or the embedded engine,
+   * which one process owns): services sharing a ClickHouse server must not rebuild a table
+   * another one is writing to.
+   */
+  rebuild = ch.mode === 'embedded',
 ): Promise<MigrateResult> {
   const result = await migrate(ch, logger);
-  await reconcileFindingsLayout(ch, logger);
+  await reconcileFindingsLayout(ch, logger, rebuild);
   await reconcileRetention(
     ch,
     [

@@ -39,7 +39,7 @@ export class UsageRepository {
       this.ch.query<UsageGroup>(
         `SELECT tool, action, resource_type, resource_id, target_domain,
                 toFloat64(count()) AS events,
-                toFloat64(countIf(outcome != 'success')) AS failures,
+                toFloat64(countIf(outcome IN ('failure', 'denied', 'error'))) AS failures,
                 toFloat64(countIf(approval_id != '')) AS approved,
                 toFloat64(toUnixTimestamp64Milli(min(ts))) AS first_ts,
                 toFloat64(toUnixTimestamp64Milli(max(ts))) AS last_ts,
@@ -66,7 +66,7 @@ export class UsageRepository {
               groupUniqArray({cap:UInt32})(tool) AS tools,
               groupUniqArrayIf({cap:UInt32})((resource_type, resource_id), resource_id != '') AS resources,
               groupUniqArrayIf({cap:UInt32})(lower(target_domain), target_domain != '') AS domains
-       FROM ${this.ch.table('actions')}
+       FROM ${this.ch.table('actions')} FINAL
        WHERE ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}
        GROUP BY identity_id ORDER BY identity_id`,
       { from: dt(from), to: dt(to), cap: FLEET_VALUES_CAP },

@@ -263,6 +263,15 @@ describe('findings API', () => {
     const patch = (payload: object) => api.inject({ method: 'PATCH', url, headers: auth(analyst), payload });
     const rule = { kind: 'tool', value: 'vendor.sync_contacts' };
 
+    const own = await patch({
+      status: 'resolved',
+      note: 'confirmed',
+      allow: [{ kind: target.term_kind || 'tool', value: target.subject }],
+    });
+    if (target.term_kind) {
+      expect(own.statusCode).toBe(400);
+      expect(own.json<{ error: string }>().error).toContain('stays out of the baseline');
+    }
     const withoutReason = await patch({ status: 'acknowledged', allow: [rule] });
     expect(withoutReason.statusCode).toBe(400);
     expect(withoutReason.json<{ error: string }>().error).toContain('allow');

@@ -68,6 +68,9 @@ describe('findings layout', () => {
     await storage.findings.saveTriaged(finding('f-1', 'false_positive'), 'expected');
     const before = await storage.findings.list({}, 10);
 
+    // A service sharing a server with others only says so; `scopewatch migrate` rebuilds.
+    await reconcileFindingsLayout(ch, silentLogger, false);
+    expect(hasGranularity(await engine(), 8192)).toBe(true);
     await reconcileFindingsLayout(ch, silentLogger);
     expect(hasGranularity(await engine(), FINDINGS_GRANULARITY)).toBe(true);
     expect(await storage.findings.list({}, 10)).toEqual(before);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry } from '../../common/metrics.js';
+import { COLLECT_TIMEOUT_MS, MetricsRegistry } from '../../common/metrics.js';
 
 describe('MetricsRegistry', () => {
   it('renders histograms as cumulative buckets with +Inf, sum and count per label set', () => {
@@ -30,6 +30,18 @@ describe('MetricsRegistry', () => {
     g.set(1, { status: 'resolved' });
     expect(registry.render()).not.toContain('status="open"');
     expect(registry.render()).toContain('findings{status="resolved"} 1');
+  });
+
+  it('a reading that never answers is given up on, and the rest is served', async () => {
+    const registry = new MetricsRegistry();
+    registry.gauge('up', 'Up').set(1);
+    registry.collect('hangs', 0, () => new Promise<void>(() => undefined));
+    const failures: string[] = [];
+    const text = await registry.scrape((collector, error) => {
+      failures.push(`${collector}: ${(error as Error).message}`);
+    });
+    expect(text).toContain('up 1');
+    expect(failures).toEqual([`hangs: no answer within ${String(COLLECT_TIMEOUT_MS)} ms`]);
   });
 
   it('scrape-time readings run at most once per interval, and one that fails does not hide the rest', async () => {

@@ -159,6 +159,24 @@ describe('the proposed least-privilege scope', () => {
     expect(idle.notes.some((n) => n.field === 'tools' && n.reason.includes('unconstrained'))).toBe(true);
   });
 
+  it('never proposes a value an agent named with * or ?: the registry would read it as a wildcard', () => {
+    const sneaky = [group('github.merge', { resource_type: 'repo', resource_id: '*', approved: 1 })];
+    const declared = proposeScope({ ...releaseScope, resources: ['repo:acme/api'] }, sneaky);
+    expect(declared.scope.resources).toEqual(['repo:acme/api']);
+    expect(declared.notes.find((n) => n.entry === 'repo:*')).toMatchObject({ change: 'excluded' });
+    expect(proposeScope(null, sneaky).scope.resources).toEqual([]);
+  });
+
+  it('says one thing per entry when nothing declared was used: the declaration stays, outside uses are excluded', () => {
+    const proposal = proposeScope({ ...releaseScope, tools: ['github.*'] }, [group('slack.post')]);
+    expect(proposal.scope.tools).toEqual(['github.*']);
+    const tools = proposal.notes.filter((n) => n.field === 'tools');
+    expect(tools.map((n) => [n.change, n.entry])).toEqual([
+      ['kept', 'github.*'],
+      ['excluded', 'slack.post'],
+    ]);
+  });
+
   it('proposes what was used, resources by family, for an identity that declared nothing', () => {
     const undeclared = proposeScope(null, releaseUsage);
     expect(undeclared.scope.resources).toEqual(['argo_application:api-prod', 'repo:acme/*']);
