@@ -15,7 +15,7 @@ export interface PartitionLag {
   lag: number;
 }
 
-/** Lag per partition of the topics `groupId` consumes; a partition never committed lags by all it holds. */
+/** Lag per partition (by topic, then partition) of the topics `groupId` consumes; a partition never committed lags by all it holds. */
 export async function readConsumerLag(
   admin: Admin,
   groupId: string,
@@ -39,7 +39,8 @@ export async function readConsumerLag(
         lag: Math.max(0, end - (done >= 0 ? done : Number(p.low))),
       });
     }
-  return lags;
+  // The broker answers partitions in no particular order.
+  return lags.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
 }
 
 /** Registers the lag gauges on `registry`; `close` disconnects the admin client it keeps. */
