@@ -27,6 +27,7 @@ import {
   type SyntheticFleet,
 } from '../storage/synthetic-findings.js';
 import type { LoadResult, LoadSpec } from './api-load-spec.js';
+import { peakRssMb, timed } from './measure.js';
 
 /**
  * npm run bench:api — the HTTP API over a long findings history, on the embedded engine:
@@ -61,10 +62,6 @@ const DAYS = 90;
 
 const GOALS = { list_p99_ms: 50, detail_p99_ms: 50, evidence_p99_ms: 500, review_ms: 2000 };
 
-function peakRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 function median(values: readonly number[]): number {
@@ -72,14 +69,6 @@ function median(values: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   if (sorted.length === 0) return 0;
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-async function timed<T>(what: string, work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const start = performance.now();
-  const value = await work();
-  const ms = performance.now() - start;
-  process.stdout.write(`${what}: ${(ms / 1000).toFixed(1)} s\n`);
-  return { ms, value };
 }
 
 /** One load run in the load process; resolves with what it printed. */

@@ -10,6 +10,7 @@ import { DetectionRunner } from '../detectors/runner.js';
 import { loadRules } from '../app/rules.js';
 import { openStorage } from '../app/storage.js';
 import { writeSyntheticHistory } from '../storage/synthetic-history.js';
+import { peakRssMb, timed } from './measure.js';
 
 /**
  * npm run bench:detect — detection at fleet scale on the embedded engine:
@@ -27,18 +28,6 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 10_000);
 const STREAM = Number(process.env.BENCH_STREAM ?? 500_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 20_000);
-
-function peakRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
-async function timed<T>(what: string, work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const start = performance.now();
-  const value = await work();
-  const ms = performance.now() - start;
-  process.stdout.write(`${what}: ${(ms / 1000).toFixed(1)} s\n`);
-  return { ms, value };
-}
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'scopewatch-bench-detect-'));

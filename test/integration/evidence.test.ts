@@ -2,16 +2,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeys } from '../../api/auth.js';
-import { buildApi } from '../../api/server.js';
 import { verifyBundleFiles } from '../../app/evidence.js';
-import { silentLogger } from '../../common/logger.js';
-import { MetricsRegistry } from '../../common/metrics.js';
 import { chainProblems } from '../../evidence/chain.js';
 import { FindingRecordsRepository } from '../../storage/finding-records.js';
 import { readTarGz } from '../../evidence/tar.js';
 import { sourceFromArchive, sourceFromJson, verifyBundle } from '../../evidence/verify.js';
 import type { Finding } from '../../model/finding.js';
-import { ingestDemoAndDetect, storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
+import {
+  ingestDemoAndDetect,
+  testApi,
+  storageOf,
+  testConfig,
+  testEvidence,
+  useClickHouse,
+} from './helpers.js';
 
 /**
  * Evidence end to end on the real engine: findings the detectors produced are chained as they
@@ -27,14 +31,7 @@ const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe('evidence bundles', () => {
   let evidence: ReturnType<typeof testEvidence>;
-  const app = () =>
-    buildApi({
-      storage: storageOf(clickhouse()),
-      keys: parseApiKeys([`analyst:${analyst}`, `compliance:${compliance}`]),
-      logger: silentLogger,
-      metrics: new MetricsRegistry(),
-      evidence,
-    });
+  const app = () => testApi(clickhouse(), [`analyst:${analyst}`, `compliance:${compliance}`], evidence);
 
   beforeAll(async () => {
     const ch = clickhouse();

@@ -1,12 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseApiKeys } from '../../api/auth.js';
-import { buildApi } from '../../api/server.js';
 import { silentLogger } from '../../common/logger.js';
-import { MetricsRegistry } from '../../common/metrics.js';
 import { DetectionRunner } from '../../detectors/runner.js';
 import { EMPTY_EVENT_DETAILS, type DetectorEvent } from '../../model/detector-event.js';
 import type { Finding } from '../../model/finding.js';
-import { ingestDemoAndDetect, storageOf, testConfig, testEvidence, useClickHouse } from './helpers.js';
+import { ingestDemoAndDetect, testApi, storageOf, testConfig, useClickHouse } from './helpers.js';
 
 /** The findings API over findings the detectors really produced (real engine): roles, filters, paging, triage. */
 
@@ -17,14 +14,7 @@ const compliance = 'compliance-key-0123456789abcdef';
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe('findings API', () => {
-  const app = () =>
-    buildApi({
-      storage: storageOf(clickhouse()),
-      keys: parseApiKeys([`analyst:${analyst}`, `compliance:${compliance}`]),
-      logger: silentLogger,
-      metrics: new MetricsRegistry(),
-      evidence: testEvidence(storageOf(clickhouse())),
-    });
+  const app = () => testApi(clickhouse(), [`analyst:${analyst}`, `compliance:${compliance}`]);
 
   beforeAll(async () => {
     const ch = clickhouse();

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../common/config.js';
+import type { FastifyInstance } from 'fastify';
+import { parseApiKeys } from '../../api/auth.js';
+import { buildApi } from '../../api/server.js';
 import { silentLogger } from '../../common/logger.js';
 import { ingestMetrics, MetricsRegistry, type IngestMetrics } from '../../common/metrics.js';
 import { startIngestConsumer } from '../../ingest/consumer.js';
@@ -189,6 +192,21 @@ export function testEvidence(storage: Repositories): EvidenceService & ReviewSer
   const { privateKey, publicKey } = generateSigningKey();
   const keys: SigningKeys = { privateKey, publicKey, publicKeyPem: publicKeyPem(publicKey) };
   return { keys, ...signedBundles(storage, keys) };
+}
+
+/** The API as the services build it, over the test's ClickHouse, with these `role:secret` keys. */
+export function testApi(
+  ch: ClickHouseGateway,
+  keys: readonly string[],
+  evidence: EvidenceService & ReviewService = testEvidence(storageOf(ch)),
+): FastifyInstance {
+  return buildApi({
+    storage: storageOf(ch),
+    keys: parseApiKeys([...keys]),
+    logger: silentLogger,
+    metrics: new MetricsRegistry(),
+    evidence,
+  });
 }
 
 /** Demo traffic (`count` events over the last four hours) replayed into `actions`, then judged. */

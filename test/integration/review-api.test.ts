@@ -1,9 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseApiKeys } from '../../api/auth.js';
-import { buildApi } from '../../api/server.js';
-import { silentLogger } from '../../common/logger.js';
-import { MetricsRegistry } from '../../common/metrics.js';
 import type { FleetRow } from '../../detectors/access-review.js';
 import { parseIdentitiesFile } from '../../detectors/registry.js';
 import { readTarGz } from '../../evidence/tar.js';
@@ -11,6 +7,7 @@ import { sourceFromArchive, sourceFromJsonText, verifyBundle } from '../../evide
 import type { ActionRow } from '../../model/rows.js';
 import {
   ingestDemoAndDetect,
+  testApi,
   storageOf,
   testConfig,
   testEvidence,
@@ -47,14 +44,7 @@ interface Bundle {
 
 describe('access reviews', () => {
   let evidence: ReturnType<typeof testEvidence>;
-  const app = () =>
-    buildApi({
-      storage: storageOf(clickhouse()),
-      keys: parseApiKeys([`analyst:${analyst}`, `compliance:${compliance}`]),
-      logger: silentLogger,
-      metrics: new MetricsRegistry(),
-      evidence,
-    });
+  const app = () => testApi(clickhouse(), [`analyst:${analyst}`, `compliance:${compliance}`], evidence);
   const get = (url: string, key = compliance) => app().inject({ method: 'GET', url, headers: auth(key) });
   const now = Date.now();
   const from = now - 6 * 3600_000;
